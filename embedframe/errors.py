@@ -20,11 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
-    "EmbedframeError",
-    "EmbedframeWarning",
     "EmbeddingFormatError",
     "EmbeddingParseError",
     "EmbeddingValueError",
+    "EmbedframeError",
+    "EmbedframeWarning",
     "MetadataError",
     "Problem",
 ]

@@ -1,0 +1,228 @@
+"""Frames in the Lightly layout: building, inspecting and validating them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from embedframe._layout import (
+    FILENAMES,
+    LABELS,
+    Layout,
+    header_problems,
+    resolve_layout,
+)
+from embedframe.errors import EmbeddingValueError
+from embedframe.schema import FloatDtype, embedding_schema
+
+__all__ = [
+    "build_frame",
+    "embedding_matrix",
+    "frame_layout",
+    "validate",
+]
+
+
+def frame_layout(df: pd.DataFrame, *, strict: bool = False) -> Layout:
+    """Return the layout of a frame or raise if its columns break the format.
+
+    Raises
+    ------
+    EmbeddingValueError
+        If a required column is missing, a name is duplicated or the embedding
+        columns have gaps.
+    """
+    names = [str(name) for name in df.columns]
+    problems = header_problems(names, strict=strict)
+    if problems:
+        details = "; ".join(
+            p.format("frame").removeprefix("frame:1: ") for p in problems
+        )
+        raise EmbeddingValueError(f"The frame is not in the Lightly layout: {details}.")
+    return resolve_layout(names, strict=strict)
+
+
+def embedding_matrix(
+    df: pd.DataFrame, dtype: npt.DTypeLike | None = None
+) -> npt.NDArray[np.floating[Any]]:
+    """Return the (n, d) embedding matrix of a frame.
+
+    The result is a view of the frame's float block when the embedding columns
+    share one block in order and no ``dtype`` conversion is requested, as in
+    frames built by embedframe; otherwise it is a copy.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame in the Lightly layout.
+    dtype : numpy dtype, optional
+        Convert to this dtype; by default the frame's dtype is kept.
+
+    Returns
+    -------
+    numpy.ndarray
+        The embeddings, one row per frame row.
+
+    Examples
+    --------
+    >>> frame = build_frame(np.eye(2, dtype=np.float32), ["a", "b"], [0, 1])
+    >>> embedding_matrix(frame)
+    array([[1., 0.],
+           [0., 1.]], dtype=float32)
+    """
+    columns = list(frame_layout(df).embeddings)
+    matrix = df[columns].to_numpy(dtype=dtype)
+    return matrix
+
+
+def build_frame(
+    embeddings: npt.ArrayLike,
+    filenames: Sequence[str],
+    labels: Sequence[int] | npt.ArrayLike | None = None,
+    *,
+    dtype: FloatDtype | None = None,
+    validate: bool = True,
+) -> pd.DataFrame:
+    """Build a frame in the Lightly layout from arrays.
+
+    Parameters
+    ----------
+    embeddings : array-like of shape (n, d)
+        The vectors. float32 and float64 NumPy arrays keep their dtype;
+        anything else becomes float32.
+    filenames : sequence of str
+        One file name per row.
+    labels : sequence of int, optional
+        One integer label per row; all zeros when omitted.
+    dtype : {'float32', 'float64'}, optional
+        Convert the embeddings to this dtype.
+    validate : bool, default True
+        Validate the result with :func:`embedframe.embedding_schema`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``filenames``, ``embedding_0`` .. ``embedding_<d-1>`` and ``labels``.
+        The embeddings form one float block, so
+        :func:`embedding_matrix` returns a view.
+
+    Raises
+    ------
+    EmbeddingValueError
+        If the shapes or lengths disagree or labels are not integers.
+    pandera.errors.SchemaErrors
+        If ``validate`` is True and the frame breaks the schema.
+
+    Examples
+    --------
+    >>> build_frame([[0.5, 1.5]], ["a.png"], [3]).dtypes.astype(str).tolist()
+    ['str', 'float32', 'float32', 'int64']
+    """
+    keeps_dtype = isinstance(embeddings, np.ndarray) and embeddings.dtype in (
+        np.float32,
+        np.float64,
+    )
+    matrix = np.asarray(embeddings)
+    if matrix.ndim != 2:
+        raise EmbeddingValueError(
+            f"embeddings must be a 2-D array of shape (n, d) "
+            f"(got shape {matrix.shape})."
+        )
+    if dtype is not None:
+        matrix = matrix.astype(dtype, copy=False)
+    elif not keeps_dtype:
+        matrix = matrix.astype(np.float32)
+
+    n, dim = matrix.shape
+    names = [str(name) for name in filenames]
+    label_array = np.zeros(n, dtype=np.int64) if labels is None else _labels(labels)
+    if len(names) != n or len(label_array) != n:
+        raise EmbeddingValueError(
+            f"embeddings, filenames and labels must have the same length "
+            f"(got {n}, {len(names)} and {len(label_array)})."
+        )
+
+    # pandas keeps the array as one (d, n) block without copying it, so
+    # embedding_matrix(frame) is a view of ``matrix``.
+    layout = Layout.for_dim(dim)
+    frame = pd.DataFrame(matrix, columns=list(layout.embeddings), copy=False)
+    frame.insert(0, FILENAMES, pd.Series(names, dtype="str"))
+    frame[LABELS] = label_array
+    if validate:
+        schema = embedding_schema(dim, dtype=str(matrix.dtype))  # type: ignore[arg-type]
+        schema.validate(frame, lazy=True)
+    return frame
+
+
+def _labels(labels: Sequence[int] | npt.ArrayLike) -> npt.NDArray[np.int64]:
+    values = np.asarray(labels)
+    if values.dtype.kind in "iub":
+        return values.astype(np.int64)
+    if values.dtype.kind == "f" and np.all(np.isfinite(values)):
+        if np.array_equal(values, np.floor(values)):
+            return values.astype(np.int64)
+    raise EmbeddingValueError(
+        f"labels must be integers (got dtype {values.dtype} with values such as "
+        f"{values.ravel()[:3].tolist()!r})."
+    )
+
+
+def validate(
+    df: pd.DataFrame,
+    *,
+    strict: bool = False,
+    allow_duplicates: bool = False,
+    allow_nonfinite: bool = False,
+) -> pd.DataFrame:
+    """Validate a frame against the Lightly schema for its dimension.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The frame to check. It is not changed.
+    strict : bool, default False
+        Reject user columns.
+    allow_duplicates : bool, default False
+        Accept the same file name on several rows.
+    allow_nonfinite : bool, default False
+        Accept NaN and infinite embedding values.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df`` itself, so calls can be chained.
+
+    Raises
+    ------
+    EmbeddingValueError
+        If the columns are not in the Lightly layout or the embedding dtype is
+        neither float32 nor float64.
+    pandera.errors.SchemaErrors
+        With every failing value listed, if the data breaks the schema.
+
+    Examples
+    --------
+    >>> frame = build_frame([[1.0]], ["a.png"], [0])
+    >>> validate(frame) is frame
+    True
+    """
+    layout = frame_layout(df, strict=strict)
+    dtypes = {str(df[name].dtype) for name in layout.embeddings}
+    dtype = dtypes.pop() if len(dtypes) == 1 else "float32"
+    if dtype not in ("float32", "float64"):
+        raise EmbeddingValueError(
+            f"embedding columns must be float32 or float64 (got {dtype})."
+        )
+    schema = embedding_schema(
+        layout.dim,
+        dtype=dtype,  # type: ignore[arg-type]
+        strict=strict,
+        allow_duplicates=allow_duplicates,
+        allow_nonfinite=allow_nonfinite,
+    )
+    schema.validate(df, lazy=True)
+    return df

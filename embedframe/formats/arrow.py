@@ -1,0 +1,459 @@
+"""Arrow tables and Parquet files in two layouts.
+
+``wide``
+    One column per dimension, named as in the CSV file.
+``list``
+    One ``FixedSizeList<float32|float64>[d]`` column named ``embedding``,
+    which DuckDB, Polars and Hugging Face datasets read as a vector column.
+
+Both layouts carry one JSON entry under the schema metadata key
+``b"embedframe"``::
+
+    {
+      "version": 1,                       # format version of this entry
+      "creator": {"library": "embedframe", "version": "0.1.0"},
+      "layout": "wide" | "list",
+      "dim": 128,
+      "dtype": "float32" | "float64",
+      "columns": ["filenames", "embedding_0", ..., "labels"]   # frame order
+    }
+
+Tables without the entry are accepted when their columns make the layout
+clear. An entry that is present but malformed raises :class:`MetadataError`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from embedframe._atomic import atomic_write
+from embedframe._frame import build_frame, frame_layout
+from embedframe._frame import validate as validate_frame
+from embedframe._layout import (
+    FILENAMES,
+    LABELS,
+    Layout,
+    header_problems,
+    resolve_layout,
+)
+from embedframe._version import __version__
+from embedframe.errors import EmbeddingFormatError, EmbeddingValueError, MetadataError
+
+__all__ = [
+    "LIST_COLUMN",
+    "METADATA_KEY",
+    "from_arrow",
+    "list_to_numpy",
+    "read_parquet",
+    "to_arrow",
+    "write_parquet",
+]
+
+#: Schema metadata key of embedframe's JSON entry.
+METADATA_KEY = b"embedframe"
+#: Version of the metadata entry this release writes and reads.
+METADATA_VERSION = 1
+#: Name of the vector column in the list layout.
+LIST_COLUMN = "embedding"
+
+ArrowLayout = Literal["wide", "list"]
+
+
+def to_arrow(df: pd.DataFrame, *, layout: ArrowLayout = "wide") -> pa.Table:
+    """Convert a frame to an Arrow table with embedframe metadata.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame in the Lightly layout.
+    layout : {'wide', 'list'}, default 'wide'
+        One column per dimension, or one ``FixedSizeList`` column named
+        ``embedding``.
+
+    Returns
+    -------
+    pyarrow.Table
+        Columns in the frame's canonical order, with the list column in place
+        of the embedding columns for ``layout="list"``.
+
+    Raises
+    ------
+    EmbeddingValueError
+        If ``layout`` is unknown or the frame is not in the Lightly layout.
+
+    Examples
+    --------
+    >>> from embedframe import build_frame
+    >>> frame = build_frame([[1.0, 2.0]], ["a.png"], [0])
+    >>> to_arrow(frame, layout="list").schema.field("embedding").type
+    FixedSizeListType(fixed_size_list<item: float>[2])
+    """
+    if layout not in ("wide", "list"):
+        raise EmbeddingValueError(f"layout must be 'wide' or 'list' (got {layout!r}).")
+    columns = frame_layout(df)
+    matrix = df[list(columns.embeddings)].to_numpy()
+    dtype = str(matrix.dtype)
+    if dtype not in ("float32", "float64"):
+        raise EmbeddingValueError(
+            f"embedding columns must be float32 or float64 (got {dtype})."
+        )
+
+    arrays: dict[str, pa.Array] = {
+        FILENAMES: pa.array(df[FILENAMES].to_numpy(), pa.string())
+    }
+    if layout == "wide":
+        for position, name in enumerate(columns.embeddings):
+            arrays[name] = pa.array(matrix[:, position])
+    else:
+        flat = pa.array(np.ascontiguousarray(matrix).reshape(-1))
+        arrays[LIST_COLUMN] = pa.FixedSizeListArray.from_arrays(flat, columns.dim)
+    for name in (*columns.extras, LABELS):
+        arrays[name] = pa.array(df[name].to_numpy(dtype=np.int64))
+    for name in columns.user:
+        arrays[name] = pa.Array.from_pandas(df[name])
+
+    entry = {
+        "version": METADATA_VERSION,
+        "creator": {"library": "embedframe", "version": __version__},
+        "layout": layout,
+        "dim": columns.dim,
+        "dtype": dtype,
+        "columns": columns.columns,
+    }
+    table = pa.table(arrays)
+    metadata = dict(table.schema.metadata or {})
+    metadata[METADATA_KEY] = json.dumps(entry).encode("utf-8")
+    return table.replace_schema_metadata(metadata)
+
+
+def from_arrow(
+    table: pa.Table,
+    *,
+    validate: bool = True,
+    allow_duplicates: bool = False,
+    allow_nonfinite: bool = False,
+) -> pd.DataFrame:
+    """Convert an Arrow table in either layout to a frame.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+        A table written by :func:`to_arrow`, or one whose columns follow the
+        wide or list layout.
+    validate : bool, default True
+        Validate the frame against the schema.
+    allow_duplicates, allow_nonfinite : bool, default False
+        Passed to :func:`embedframe.validate`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same frame :func:`embedframe.read_csv` returns for the same data.
+
+    Raises
+    ------
+    MetadataError
+        If the ``embedframe`` metadata entry is malformed or disagrees with the
+        columns.
+    EmbeddingFormatError
+        If the columns fit neither layout.
+
+    Examples
+    --------
+    >>> from embedframe import build_frame
+    >>> frame = build_frame([[1.0, 2.0]], ["a.png"], [0])
+    >>> from_arrow(to_arrow(frame, layout="list")).equals(frame)
+    True
+    """
+    entry = _metadata(table)
+    names = table.column_names
+    list_layout = LIST_COLUMN in names and pa.types.is_fixed_size_list(
+        table.schema.field(LIST_COLUMN).type
+    )
+    if entry is not None and entry["layout"] == "list" and not list_layout:
+        raise MetadataError(
+            f"Metadata key 'layout' is 'list' but the table has no "
+            f"fixed-size list column {LIST_COLUMN!r}."
+        )
+
+    if list_layout:
+        frame = _from_list(table)
+    else:
+        frame = _from_wide(table)
+    if entry is not None:
+        _check_entry(entry, frame)
+    if validate:
+        validate_frame(
+            frame, allow_duplicates=allow_duplicates, allow_nonfinite=allow_nonfinite
+        )
+    return frame
+
+
+def list_to_numpy(column: pa.Array | pa.ChunkedArray) -> npt.NDArray[Any]:
+    """Return a fixed-size list column as an (n, d) array.
+
+    The result is a view of Arrow's buffer when the column has one chunk and
+    no nulls; sliced arrays are handled by their offset. Several chunks are
+    concatenated into one copy.
+
+    Parameters
+    ----------
+    column : pyarrow.FixedSizeListArray or pyarrow.ChunkedArray
+        The vectors.
+
+    Returns
+    -------
+    numpy.ndarray
+        One row per list, read-only when it is a view.
+
+    Raises
+    ------
+    EmbeddingFormatError
+        If the column is not a fixed-size list or has a missing vector.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> flat = pa.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], pa.float32())
+    >>> column = pa.FixedSizeListArray.from_arrays(flat, 2)
+    >>> list_to_numpy(column.slice(1))
+    array([[3., 4.],
+           [5., 6.]], dtype=float32)
+    """
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    if not pa.types.is_fixed_size_list(column.type):
+        raise EmbeddingFormatError(
+            f"Expected a fixed-size list column of floats, found type {column.type}."
+        )
+    dim = column.type.list_size
+    value_type = column.type.value_type
+    parts = []
+    for chunk in chunks:
+        if chunk.null_count:
+            row = int(np.flatnonzero(chunk.is_null().to_numpy(zero_copy_only=False))[0])
+            raise EmbeddingFormatError(
+                f"Column {LIST_COLUMN!r} has a missing vector at row {row}."
+            )
+        # flatten() honours the chunk's offset; .values would not.
+        values = chunk.flatten()
+        if values.null_count:
+            values = values.fill_null(float("nan"))
+        parts.append(values.to_numpy(zero_copy_only=False).reshape(-1, dim))
+    if not parts:
+        return np.empty((0, dim), dtype=value_type.to_pandas_dtype())
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def read_parquet(
+    path: str | os.PathLike[str],
+    *,
+    validate: bool = True,
+    allow_duplicates: bool = False,
+    allow_nonfinite: bool = False,
+) -> pd.DataFrame:
+    """Read a Parquet file in either layout into a frame.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The Parquet file.
+    validate, allow_duplicates, allow_nonfinite : bool
+        As for :func:`from_arrow`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A frame in the Lightly layout.
+
+    Raises
+    ------
+    EmbeddingFormatError
+        If the file is not Parquet or its columns fit neither layout.
+    MetadataError
+        If the ``embedframe`` metadata entry is malformed.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from embedframe import build_frame
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "e.parquet"
+    >>> write_parquet(build_frame([[1.0]], ["a.png"], [0]), path, layout="list")
+    >>> read_parquet(path).shape
+    (1, 3)
+    """
+    source = os.fspath(path)
+    try:
+        table = pq.read_table(source)
+    except pa.ArrowInvalid as exc:
+        raise EmbeddingFormatError(
+            f"{source}: not a readable Parquet file: {exc}"
+        ) from exc
+    try:
+        return from_arrow(
+            table,
+            validate=validate,
+            allow_duplicates=allow_duplicates,
+            allow_nonfinite=allow_nonfinite,
+        )
+    except MetadataError as exc:
+        raise MetadataError(f"{source}: {exc}") from exc
+    except EmbeddingFormatError as exc:
+        raise EmbeddingFormatError(f"{source}: {exc}") from exc
+
+
+def write_parquet(
+    df: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    layout: ArrowLayout = "wide",
+    compression: str = "zstd",
+) -> None:
+    """Write a frame as a Parquet file, atomically.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame in the Lightly layout.
+    path : str or os.PathLike
+        The file to create or replace.
+    layout : {'wide', 'list'}, default 'wide'
+        As for :func:`to_arrow`.
+    compression : str, default 'zstd'
+        Parquet compression codec.
+
+    Raises
+    ------
+    EmbeddingValueError
+        If the frame is not in the Lightly layout.
+    """
+    table = to_arrow(df, layout=layout)
+    with atomic_write(path) as handle:
+        pq.write_table(table, handle, compression=compression)
+
+
+def _from_wide(table: pa.Table) -> pd.DataFrame:
+    names = table.column_names
+    problems = header_problems(names)
+    if problems:
+        details = "; ".join(
+            p.format("table").removeprefix("table:1: ") for p in problems
+        )
+        raise EmbeddingFormatError(f"The table fits neither layout: {details}.")
+    layout = resolve_layout(names)
+    dtypes = {table.schema.field(name).type for name in layout.embeddings}
+    if len(dtypes) != 1 or not dtypes <= {pa.float32(), pa.float64()}:
+        found = ", ".join(sorted(str(t) for t in dtypes))
+        raise EmbeddingFormatError(
+            f"Embedding columns must all be float or all be double, found {found}."
+        )
+    dtype = dtypes.pop().to_pandas_dtype()
+    block = np.empty((layout.dim, table.num_rows), dtype=dtype)
+    for position, name in enumerate(layout.embeddings):
+        block[position] = table.column(name).to_numpy()
+    return _assemble(table, layout, block.T)
+
+
+def _from_list(table: pa.Table) -> pd.DataFrame:
+    matrix = list_to_numpy(table.column(LIST_COLUMN))
+    others = [name for name in table.column_names if name != LIST_COLUMN]
+    layout = Layout.for_dim(matrix.shape[1])
+    names = [*others, *layout.embeddings]
+    problems = header_problems(names)
+    if problems:
+        details = "; ".join(
+            p.format("table").removeprefix("table:1: ") for p in problems
+        )
+        raise EmbeddingFormatError(f"The table fits neither layout: {details}.")
+    return _assemble(table, resolve_layout(names), matrix)
+
+
+def _assemble(
+    table: pa.Table, layout: Layout, matrix: npt.NDArray[Any]
+) -> pd.DataFrame:
+    labels = table.column(LABELS)
+    if labels.null_count or not pa.types.is_integer(labels.type):
+        raise EmbeddingFormatError(
+            f"Column 'labels' must be integers without missing values, "
+            f"found type {labels.type} with {labels.null_count} missing."
+        )
+    filenames = table.column(FILENAMES).to_numpy(zero_copy_only=False)
+    frame = build_frame(matrix, filenames, labels.to_numpy(), validate=False)
+    columns: dict[str, Any] = {}
+    for name in layout.extras:
+        columns[name] = (
+            table.column(name).to_numpy(zero_copy_only=False).astype(np.int64)
+        )
+    for name in layout.user:
+        columns[name] = table.column(name).to_pandas()
+    for name, values in columns.items():
+        frame[name] = values
+    return frame[layout.columns] if columns else frame
+
+
+def _metadata(table: pa.Table) -> dict[str, Any] | None:
+    raw = (table.schema.metadata or {}).get(METADATA_KEY)
+    if raw is None:
+        return None
+    try:
+        entry = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MetadataError(
+            f"Metadata key 'embedframe' is not valid JSON: {exc}"
+        ) from exc
+    if not isinstance(entry, dict):
+        raise MetadataError(
+            f"Metadata key 'embedframe' must be a JSON object, "
+            f"found {type(entry).__name__}."
+        )
+    expected: dict[str, tuple[type, ...]] = {
+        "version": (int,),
+        "layout": (str,),
+        "dim": (int,),
+        "dtype": (str,),
+    }
+    for key, types in expected.items():
+        if key not in entry:
+            raise MetadataError(f"Metadata entry 'embedframe' is missing key {key!r}.")
+        if not isinstance(entry[key], types) or isinstance(entry[key], bool):
+            raise MetadataError(
+                f"Metadata key {key!r} has invalid value {entry[key]!r}."
+            )
+    if entry["version"] != METADATA_VERSION:
+        raise MetadataError(
+            f"Metadata key 'version' is {entry['version']}; this release of "
+            f"embedframe reads version {METADATA_VERSION}. Upgrade embedframe."
+        )
+    if entry["layout"] not in ("wide", "list"):
+        raise MetadataError(
+            f"Metadata key 'layout' must be 'wide' or 'list', "
+            f"found {entry['layout']!r}."
+        )
+    if entry["dtype"] not in ("float32", "float64"):
+        raise MetadataError(
+            f"Metadata key 'dtype' must be 'float32' or 'float64', "
+            f"found {entry['dtype']!r}."
+        )
+    return entry
+
+
+def _check_entry(entry: dict[str, Any], frame: pd.DataFrame) -> None:
+    layout = frame_layout(frame)
+    dtype = str(frame[layout.embeddings[0]].dtype) if layout.dim else entry["dtype"]
+    if entry["dim"] != layout.dim:
+        raise MetadataError(
+            f"Metadata key 'dim' is {entry['dim']} but the table has {layout.dim} "
+            f"embedding dimensions."
+        )
+    if entry["dtype"] != dtype:
+        raise MetadataError(
+            f"Metadata key 'dtype' is {entry['dtype']!r} "
+            f"but the embeddings are {dtype}."
+        )
