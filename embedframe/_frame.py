@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pandera.errors
 
 from embedframe._layout import (
     FILENAMES,
@@ -16,13 +17,14 @@ from embedframe._layout import (
     header_problems,
     resolve_layout,
 )
-from embedframe.errors import EmbeddingValueError
+from embedframe.errors import EmbeddingValueError, Problem
 from embedframe.schema import FloatDtype, embedding_schema
 
 __all__ = [
     "build_frame",
     "embedding_matrix",
     "frame_layout",
+    "schema_problems",
     "validate",
 ]
 
@@ -226,3 +228,54 @@ def validate(
     )
     schema.validate(df, lazy=True)
     return df
+
+
+def schema_problems(
+    exc: pandera.errors.SchemaErrors,
+    lines: npt.NDArray[np.int64] | None = None,
+) -> list[Problem]:
+    """Translate pandera's failure cases into located problems.
+
+    Parameters
+    ----------
+    exc : pandera.errors.SchemaErrors
+        The lazy validation error.
+    lines : numpy.ndarray, optional
+        Physical file line of each frame row. Without it, problems name the
+        row position instead.
+
+    Returns
+    -------
+    list of Problem
+        One problem per failing value; a duplicated file name is reported on
+        each repeat, pointing at its first occurrence.
+    """
+    first_seen: dict[str, str] = {}
+    problems = []
+    for case in exc.failure_cases.itertuples(index=False):
+        column = None if pd.isna(case.column) else str(case.column)
+        row = None if pd.isna(case.index) else int(case.index)
+        line = None if row is None or lines is None else int(lines[row])
+        where = f"line {line}" if lines is not None else f"row {row}"
+        check = str(case.check)
+        value = case.failure_case
+        if check == "field_uniqueness":
+            if str(value) not in first_seen:
+                first_seen[str(value)] = where
+                continue
+            message = (
+                f"duplicate file name {value!r}, first on {first_seen[str(value)]}"
+            )
+        elif check == "embeddings_are_finite":
+            message = f"expected a finite number, found {value}"
+        elif check.startswith("str_length"):
+            message = "expected a non-empty file name"
+        elif row is None:
+            message = f"expected {check}, found {value}"
+        else:
+            message = f"failed check {check}, found {value!r}"
+        if lines is None and row is not None:
+            message = f"row {row}: {message}"
+        problems.append(Problem(line, column, message))
+    problems.sort(key=lambda problem: problem.line or 0)
+    return problems

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pv
 
 from embedframe._atomic import atomic_write
-from embedframe._frame import frame_layout
+from embedframe._frame import frame_layout, schema_problems
 from embedframe._layout import (
     FILENAMES,
     LABELS,
@@ -41,7 +41,7 @@ from embedframe._layout import (
 from embedframe.errors import EmbeddingParseError, EmbeddingValueError, Problem
 from embedframe.schema import FloatDtype, embedding_schema
 
-__all__ = ["read_csv", "write_csv"]
+__all__ = ["read_csv", "read_header", "write_csv"]
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ def read_csv(
         raise EmbeddingValueError(
             f"dtype must be 'float32' or 'float64' (got {dtype!r})."
         )
-    names, header_lines = _read_header(source)
+    names, header_lines = read_header(source)
     problems = header_problems(names, strict=strict)
     if problems:
         raise EmbeddingParseError(source, problems)
@@ -158,8 +158,14 @@ def read_csv(
     return frame
 
 
-def _read_header(path: str) -> tuple[list[str], int]:
-    """Return the header's column names and the number of lines it spans."""
+def read_header(path: str) -> tuple[list[str], int]:
+    """Return the header's column names and the number of lines it spans.
+
+    Raises
+    ------
+    EmbeddingParseError
+        If the file is empty or its first line is not valid UTF-8 CSV.
+    """
     with open(path, "rb") as handle:
         start = handle.read(1 << 16)
         if not start.strip(b"\r\n" + _BOM):
@@ -479,38 +485,9 @@ def _validate(
     try:
         schema.validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as exc:
-        raise EmbeddingParseError(path, _schema_problems(exc, frame, parsed)) from exc
-
-
-def _schema_problems(
-    exc: pandera.errors.SchemaErrors, frame: pd.DataFrame, parsed: _Parsed
-) -> list[Problem]:
-    # Blank lines are errors unless trailing, so frame rows are table rows.
-    lines = parsed.row_lines()
-    cases = exc.failure_cases
-    first_line: dict[str, int] = {}
-    problems = []
-    for case in cases.itertuples(index=False):
-        column = None if pd.isna(case.column) else str(case.column)
-        row = None if pd.isna(case.index) else int(case.index)
-        line = None if row is None else int(lines[row])
-        check = str(case.check)
-        value = case.failure_case
-        if check == "field_uniqueness":
-            name = str(value)
-            if name not in first_line:
-                first_line[name] = line or 0
-                continue
-            message = f"duplicate file name {name!r}, first on line {first_line[name]}"
-        elif check == "embeddings_are_finite":
-            message = f"expected a finite number, found {value}"
-        elif check.startswith("str_length"):
-            message = "empty file name"
-        else:
-            message = f"failed check {check}, found {value!r}"
-        problems.append(Problem(line, column, message))
-    problems.sort(key=lambda p: (p.line or 0, str(p.column)))
-    return problems
+        raise EmbeddingParseError(
+            path, schema_problems(exc, parsed.row_lines())
+        ) from exc
 
 
 def write_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:

@@ -1,0 +1,5 @@
+"""Run the command line with ``python -m embedframe``."""
+
+from embedframe.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,280 @@
+"""Command-line interface: ``embedframe check|convert|info ...``.
+
+Each sub-command is a thin function over the library. Exit codes: 0 when
+everything is valid, 1 when a file is invalid or an operation fails, 2 on
+usage errors. Problems go to stderr, one line each, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pandera.errors
+
+from embedframe._frame import frame_layout, schema_problems
+from embedframe._layout import FILENAMES, LABELS
+from embedframe._version import __version__
+from embedframe.errors import EmbeddingParseError, EmbedframeError
+from embedframe.formats.arrow import read_parquet, write_parquet
+from embedframe.formats.csv import read_csv, write_csv
+
+__all__ = ["main"]
+
+#: File name suffixes of each supported format.
+CSV_SUFFIXES = (".csv",)
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+class UsageError(Exception):
+    """A command line that parses but asks for something impossible."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit code.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; ``sys.argv[1:]`` by default.
+
+    Returns
+    -------
+    int
+        0 on success, 1 on invalid data or a failed operation, 2 on usage
+        errors.
+
+    Examples
+    --------
+    >>> main(["--version"])  # doctest: +ELLIPSIS
+    embedframe ...
+    0
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return 0 if exc.code in (0, None) else 2
+    if args.version:
+        print(f"embedframe {__version__}")
+        return 0
+    if args.command is None:
+        parser.print_usage(sys.stderr)
+        print("error: a command is required", file=sys.stderr)
+        return 2
+
+    command: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return command(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except EmbeddingParseError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem.format(exc.path)}", file=sys.stderr)
+        return 1
+    except pandera.errors.SchemaErrors as exc:
+        for problem in schema_problems(exc):
+            print(f"error: {problem.format(args.input)}", file=sys.stderr)
+        return 1
+    except (EmbedframeError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with one sub-parser per command."""
+    parser = argparse.ArgumentParser(
+        prog="embedframe",
+        description="Check, describe and convert Lightly embedding files.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = commands.add_parser("check", help="validate files and list every problem")
+    check.add_argument("files", nargs="+", metavar="FILE", help="CSV or Parquet files")
+    check.add_argument(
+        "--fix",
+        action="store_true",
+        help="write a cleaned copy to -o: canonical column order and number "
+        "text, LF line endings, no byte-order mark, no user columns",
+    )
+    check.add_argument("-o", "--output", help="where --fix writes the cleaned copy")
+    _add_validation_options(check)
+    check.set_defaults(run=run_check)
+
+    convert = commands.add_parser(
+        "convert", help="convert between CSV and Parquet, chosen by extension"
+    )
+    convert.add_argument("input", metavar="IN", help="source file (.csv, .parquet)")
+    convert.add_argument("output", metavar="OUT", help="target file (.csv, .parquet)")
+    convert.add_argument(
+        "--layout",
+        choices=("wide", "list"),
+        default="wide",
+        help="Parquet layout: one column per dimension (wide, the default) "
+        "or one fixed-size list column (list)",
+    )
+    convert.add_argument(
+        "--dtype",
+        choices=("float32", "float64"),
+        default=None,
+        help="embedding dtype; default float32 for CSV input, the stored "
+        "dtype for Parquet input",
+    )
+    _add_validation_options(convert)
+    convert.set_defaults(run=run_convert)
+
+    info = commands.add_parser("info", help="describe an embedding file")
+    info.add_argument("input", metavar="FILE", help="CSV or Parquet file")
+    info.add_argument("--json", action="store_true", help="print JSON")
+    _add_validation_options(info)
+    info.set_defaults(run=run_info)
+    return parser
+
+
+def _add_validation_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-duplicates",
+        action="store_true",
+        help="accept the same file name on several rows",
+    )
+    parser.add_argument(
+        "--allow-nonfinite",
+        action="store_true",
+        help="accept NaN and infinite embedding values",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="reject columns other than the Lightly ones",
+    )
+
+
+def read_any(
+    path: str,
+    *,
+    dtype: str | None = None,
+    strict: bool = False,
+    allow_duplicates: bool = False,
+    allow_nonfinite: bool = False,
+) -> pd.DataFrame:
+    """Read a CSV or Parquet file, chosen by its extension.
+
+    Raises
+    ------
+    UsageError
+        If the extension is neither CSV nor Parquet.
+    """
+    suffix = Path(path).suffix.lower()
+    options: dict[str, Any] = {
+        "allow_duplicates": allow_duplicates,
+        "allow_nonfinite": allow_nonfinite,
+    }
+    if suffix in CSV_SUFFIXES:
+        return read_csv(path, dtype=dtype or "float32", strict=strict, **options)  # type: ignore[arg-type]
+    if suffix in PARQUET_SUFFIXES:
+        frame = read_parquet(path, **options)
+        if strict:
+            frame_layout(frame, strict=True)
+        if dtype is not None:
+            frame = _with_dtype(frame, dtype)
+        return frame
+    raise UsageError(_unknown_suffix(path))
+
+
+def write_any(frame: pd.DataFrame, path: str, *, layout: str = "wide") -> None:
+    """Write a CSV or Parquet file, chosen by its extension.
+
+    Raises
+    ------
+    UsageError
+        If the extension is neither CSV nor Parquet.
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        write_csv(frame, path)
+    elif suffix in PARQUET_SUFFIXES:
+        write_parquet(frame, path, layout=layout)  # type: ignore[arg-type]
+    else:
+        raise UsageError(_unknown_suffix(path))
+
+
+def _unknown_suffix(path: str) -> str:
+    known = ", ".join((*CSV_SUFFIXES, *PARQUET_SUFFIXES))
+    return f"cannot tell the format of {path!r} from its extension; use one of {known}"
+
+
+def _with_dtype(frame: pd.DataFrame, dtype: str) -> pd.DataFrame:
+    columns = frame_layout(frame).embeddings
+    return frame.astype(dict.fromkeys(columns, dtype))
+
+
+def _validation(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "strict": args.strict,
+        "allow_duplicates": args.allow_duplicates,
+        "allow_nonfinite": args.allow_nonfinite,
+    }
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Validate each file; with ``--fix``, write a cleaned copy of one file."""
+    if args.fix and (args.output is None or len(args.files) != 1):
+        raise UsageError("--fix needs exactly one FILE and -o OUT")
+    if args.output is not None and not args.fix:
+        raise UsageError("-o is only used with --fix")
+
+    status = 0
+    for path in args.files:
+        try:
+            frame = read_any(path, **_validation(args))
+        except EmbeddingParseError as exc:
+            for problem in exc.problems:
+                print(f"error: {problem.format(exc.path)}", file=sys.stderr)
+            status = 1
+            continue
+        except (EmbedframeError, OSError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        layout = frame_layout(frame)
+        print(f"{path}: OK, {len(frame)} rows, {layout.dim} dimensions")
+        if args.fix:
+            keep = [FILENAMES, *layout.embeddings, *layout.extras, LABELS]
+            write_any(frame[keep], args.output)
+            print(f"wrote cleaned copy to {args.output}")
+    return status
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    """Convert a file between CSV and Parquet."""
+    if os.path.abspath(args.input) == os.path.abspath(args.output):
+        raise UsageError("IN and OUT are the same file; choose another OUT")
+    if Path(args.output).suffix.lower() not in (*CSV_SUFFIXES, *PARQUET_SUFFIXES):
+        raise UsageError(_unknown_suffix(args.output))
+    frame = read_any(args.input, dtype=args.dtype, **_validation(args))
+    write_any(frame, args.output, layout=args.layout)
+    dim = frame_layout(frame).dim
+    print(
+        f"converted {args.input} -> {args.output}: {len(frame)} rows, {dim} dimensions"
+    )
+    return 0
+
+
+def run_info(args: argparse.Namespace) -> int:
+    """Print a description of one file."""
+    frame = read_any(args.input, **_validation(args))
+    summary = frame.emb.describe()
+    if args.json:
+        print(json.dumps(summary, indent=2, allow_nan=False))
+    else:
+        for key, value in summary.items():
+            print(f"{key}: {value}")
+    return 0

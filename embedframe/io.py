@@ -1,0 +1,349 @@
+"""Drop-in replacement for ``lightly.utils.io``.
+
+Same names, signatures, return types and exception types as lightly 1.6.0,
+so ``from lightly.utils import io`` can become ``from embedframe import io``.
+The differences are bug fixes:
+
+* Columns are found by name. lightly takes the first column as file names,
+  the last as labels and everything between as the vector, so a ``masked``
+  column or a column after ``labels`` ended up in the embeddings.
+* :func:`check_embeddings` reads the whole file, not just the header, and
+  reports every problem with its line and column.
+* ``remove_additional_columns=True`` keeps exactly ``filenames``,
+  ``embedding_<n>`` and ``labels`` (lightly kept any name that starts with
+  one of them, such as ``labels_v2``) and rewrites the file atomically.
+* Duplicate file names and NaN or infinite values are errors, so
+  :func:`load_embeddings_as_dict` never returns a payload that
+  ``json.dumps(..., allow_nan=False)`` rejects.
+* Writes are atomic, and :func:`save_embeddings` writes each float as the
+  shortest text that reads back to the same value.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandera.errors
+
+from embedframe._atomic import atomic_write
+from embedframe._frame import build_frame, schema_problems
+from embedframe._layout import (
+    EMBEDDING_PATTERN,
+    FILENAMES,
+    KNOWN_EXTRAS,
+    LABELS,
+    resolve_layout,
+)
+from embedframe.errors import EmbeddingParseError, EmbeddingValueError, Problem
+from embedframe.formats.csv import read_csv, read_header, write_csv
+from embedframe.schema import FloatDtype
+
+__all__ = [
+    "check_embeddings",
+    "load_embeddings",
+    "load_embeddings_as_dict",
+    "save_embeddings",
+    "save_schema",
+    "save_tasks",
+]
+
+
+def check_embeddings(path: str, remove_additional_columns: bool = False) -> None:
+    r"""Raise an error if an embedding CSV file is not in the Lightly format.
+
+    Use this check before uploading embeddings to the Lightly Platform. On
+    top of lightly's header rules (``filenames`` first, then only
+    ``embedding_<n>``, ``masked`` or ``selected`` columns up to ``labels``),
+    every data line is checked: field counts, numbers, integer labels, finite
+    values, unique file names and no blank lines inside the data.
+
+    Parameters
+    ----------
+    path : str
+        Path to the embedding CSV file.
+    remove_additional_columns : bool, default False
+        If True, rewrite the file with only ``filenames``, the
+        ``embedding_<n>`` columns and ``labels``. The rewrite is atomic and
+        keeps every value exactly, though numbers may be respelled, for
+        example ``1.50`` as ``1.5``.
+
+    Raises
+    ------
+    RuntimeError
+        An :class:`embedframe.EmbeddingParseError` listing every problem with
+        its line and column.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "e.csv"
+    >>> _ = path.write_text("filenames,embedding_0,labels,note\na.png,0.5,1,x\n")
+    >>> check_embeddings(str(path), remove_additional_columns=True)
+    >>> print(path.read_text(), end="")
+    filenames,embedding_0,labels
+    a.png,0.5,1
+    """
+    names, _ = read_header(path)
+    problems = _lightly_header_problems(names)
+    if problems:
+        raise EmbeddingParseError(path, problems)
+    if not remove_additional_columns:
+        read_csv(path, dtype="float64")
+        return
+
+    frame = read_csv(path, dtype="float64")
+    layout = resolve_layout([str(name) for name in frame.columns])
+    write_csv(frame[[FILENAMES, *layout.embeddings, LABELS]], path)
+
+
+def _lightly_header_problems(names: list[str]) -> list[Problem]:
+    """Return the problems with column order that the Lightly Platform needs."""
+    if not names or names[0] != FILENAMES:
+        found = repr(names[0]) if names else "nothing"
+        return [
+            Problem(1, None, f"the first column must be 'filenames', found {found}")
+        ]
+    if LABELS not in names:
+        return []  # read_csv reports the missing column
+    problems = []
+    for name in names[1 : names.index(LABELS)]:
+        if not EMBEDDING_PATTERN.fullmatch(name) and name not in KNOWN_EXTRAS:
+            problems.append(
+                Problem(
+                    1,
+                    name,
+                    "only embedding_<n>, masked and selected columns may come "
+                    "between 'filenames' and 'labels'; move this column after "
+                    "'labels'",
+                )
+            )
+    return problems
+
+
+def load_embeddings(
+    path: str,
+) -> tuple[npt.NDArray[np.float64], list[int], list[str]]:
+    r"""Load embeddings from a CSV file in the Lightly format.
+
+    Parameters
+    ----------
+    path : str
+        Path to the CSV file.
+
+    Returns
+    -------
+    embeddings : numpy.ndarray of float64, shape (n, d)
+        The vectors, in file order. lightly's documentation says float32, but
+        lightly returns float64, and so does this function.
+    labels : list of int
+        One label per row.
+    filenames : list of str
+        One file name per row.
+
+    Raises
+    ------
+    RuntimeError
+        An :class:`embedframe.EmbeddingParseError` listing every problem with
+        its line and column.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "e.csv"
+    >>> _ = path.write_text("filenames,embedding_0,labels\na.png,0.5,1\n")
+    >>> load_embeddings(str(path))
+    (array([[0.5]]), [1], ['a.png'])
+    """
+    frame = read_csv(path, dtype="float64")
+    layout = resolve_layout([str(name) for name in frame.columns])
+    embeddings = frame[list(layout.embeddings)].to_numpy(dtype=np.float64)
+    labels = [int(label) for label in frame[LABELS].to_numpy()]
+    filenames = [str(name) for name in frame[FILENAMES]]
+    return embeddings, labels, filenames
+
+
+def load_embeddings_as_dict(
+    path: str, embedding_name: str = "default", return_all: bool = False
+) -> Any | tuple[Any, npt.NDArray[np.float64], list[int], list[str]]:
+    r"""Load embeddings into a dictionary ready to serialise and upload.
+
+    Give every upload its own ``embedding_name``: the Lightly web app does
+    not accept two embeddings with the same name.
+
+    Parameters
+    ----------
+    path : str
+        Path to the CSV file.
+    embedding_name : str, default 'default'
+        Name of the embedding on the platform.
+    return_all : bool, default False
+        Also return the embeddings, labels and file names.
+
+    Returns
+    -------
+    dict or tuple
+        ``{"embeddingName": ..., "embeddings": [{"fileName", "value",
+        "label"}, ...]}``, followed by the values of :func:`load_embeddings`
+        when ``return_all`` is True. The payload never holds NaN or infinity.
+
+    Raises
+    ------
+    RuntimeError
+        An :class:`embedframe.EmbeddingParseError` if the file is invalid.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "e.csv"
+    >>> _ = path.write_text("filenames,embedding_0,labels\na.png,0.5,1\n")
+    >>> load_embeddings_as_dict(str(path), embedding_name="run-1")
+    {'embeddingName': 'run-1', 'embeddings': [{'fileName': 'a.png', 'value': [0.5], 'label': 1}]}
+    """  # noqa: E501
+    embeddings, labels, filenames = load_embeddings(path)
+    data = {
+        "embeddingName": embedding_name,
+        "embeddings": [
+            {"fileName": filename, "value": vector, "label": label}
+            for filename, vector, label in zip(
+                filenames, embeddings.tolist(), labels, strict=True
+            )
+        ],
+    }
+    if return_all:
+        return data, embeddings, labels, filenames
+    return data
+
+
+def save_embeddings(
+    path: str,
+    embeddings: npt.NDArray[np.float64],
+    labels: list[int],
+    filenames: list[str],
+) -> None:
+    """Save embeddings as a CSV file in the Lightly format, atomically.
+
+    float64 and float32 arrays keep their precision: each value is written as
+    the shortest text that reads back to the same value.
+
+    Parameters
+    ----------
+    path : str
+        Path to the CSV file.
+    embeddings : numpy.ndarray, shape (n, d)
+        The vectors.
+    labels : list of int
+        One integer label per row.
+    filenames : list of str
+        One file name per row.
+
+    Raises
+    ------
+    ValueError
+        If embeddings, labels and filenames have different lengths, labels are
+        not integers, or the data breaks the format (an
+        :class:`embedframe.EmbeddingValueError` naming the problem).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "e.csv"
+    >>> save_embeddings(str(path), np.array([[0.25, 1.0]]), [4], ["a.png"])
+    >>> print(path.read_text(), end="")
+    filenames,embedding_0,embedding_1,labels
+    a.png,0.25,1,4
+    """
+    matrix = np.asarray(embeddings)
+    if len(matrix) != len(labels) or len(filenames) != len(labels):
+        raise EmbeddingValueError(
+            f"Length of embeddings, labels, and filenames should be equal but "
+            f"are not: ({len(matrix)}, {len(filenames)}, {len(labels)})."
+        )
+    if matrix.ndim != 2:
+        raise EmbeddingValueError(
+            f"embeddings must be a 2-D array of shape (n, d) "
+            f"(got shape {matrix.shape})."
+        )
+    dtype: FloatDtype = "float32" if matrix.dtype == np.float32 else "float64"
+    try:
+        frame = build_frame(matrix, filenames, labels, dtype=dtype)
+    except pandera.errors.SchemaErrors as exc:
+        details = "; ".join(p.format("embeddings") for p in schema_problems(exc))
+        raise EmbeddingValueError(
+            f"The embeddings cannot be saved: {details}."
+        ) from exc
+    write_csv(frame, path)
+
+
+def save_schema(path: str, task_type: str, ids: list[int], names: list[str]) -> None:
+    """Save a prediction schema as JSON, atomically.
+
+    Parameters
+    ----------
+    path : str
+        Where to store the schema.
+    task_type : str
+        Task type, for example ``"classification"`` or ``"object-detection"``.
+    ids : list of int
+        Category ids, unique.
+    names : list of str
+        Category names, one per id.
+
+    Raises
+    ------
+    ValueError
+        If ``ids`` and ``names`` have different lengths or an id repeats.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "schema.json"
+    >>> save_schema(str(path), "classification", [0, 1], ["cat", "dog"])
+    >>> print(path.read_text())
+    {"task_type": "classification", "categories": [{"id": 0, "name": "cat"}, {"id": 1, "name": "dog"}]}
+    """  # noqa: E501
+    if len(ids) != len(names):
+        raise EmbeddingValueError(
+            f"ids and names must have the same length (got {len(ids)} ids and "
+            f"{len(names)} names)."
+        )
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise EmbeddingValueError(f"ids must be unique; repeated: {repeated}.")
+    schema = {
+        "task_type": task_type,
+        "categories": [
+            {"id": int(i), "name": str(name)}
+            for i, name in zip(ids, names, strict=True)
+        ],
+    }
+    _write_json(path, schema)
+
+
+def save_tasks(path: str, tasks: list[str]) -> None:
+    """Save a list of prediction task names as JSON, atomically.
+
+    Parameters
+    ----------
+    path : str
+        Where to store the task names.
+    tasks : list of str
+        The task names.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "tasks.json"
+    >>> save_tasks(str(path), ["weather", "pedestrians"])
+    >>> print(path.read_text())
+    ["weather", "pedestrians"]
+    """
+    _write_json(path, list(tasks))
+
+
+def _write_json(path: str | os.PathLike[str], value: Any) -> None:
+    with atomic_write(path) as handle:
+        handle.write(json.dumps(value, allow_nan=False).encode("utf-8"))
