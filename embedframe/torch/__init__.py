@@ -8,6 +8,8 @@ Modules
 -------
 dist
     Gathering across processes, rank helpers (``lightly.utils.dist``).
+debug
+    Collapse measure and augmentation previews (``lightly.utils.debug``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,6 @@ from embedframe._compat import optional_import
 # Raise the ImportError that names the extra before any submodule imports torch.
 optional_import("torch", extra="torch")
 
-from embedframe.torch import dist  # noqa: E402
+from embedframe.torch import debug, dist  # noqa: E402
 
-__all__ = ["dist"]
+__all__ = ["debug", "dist"]
