@@ -236,12 +236,16 @@ def list_to_numpy(column: pa.Array | pa.ChunkedArray) -> npt.NDArray[Any]:
     dim = column.type.list_size
     value_type = column.type.value_type
     parts = []
+    # Row position of the current chunk's first row in the whole column.
+    start = 0
     for chunk in chunks:
         if chunk.null_count:
-            row = int(np.flatnonzero(chunk.is_null().to_numpy(zero_copy_only=False))[0])
+            nulls = chunk.is_null().to_numpy(zero_copy_only=False)
+            row = start + int(np.flatnonzero(nulls)[0])
             raise EmbeddingFormatError(
                 f"Column {LIST_COLUMN!r} has a missing vector at row {row}."
             )
+        start += len(chunk)
         # flatten() honours the chunk's offset; .values would not.
         values = chunk.flatten()
         if values.null_count:
