@@ -87,7 +87,8 @@ def to_arrow(df: pd.DataFrame, *, layout: ArrowLayout = "wide") -> pa.Table:
     Raises
     ------
     EmbeddingValueError
-        If ``layout`` is unknown or the frame is not in the Lightly layout.
+        If ``layout`` is unknown, the frame is not in the Lightly layout, or
+        ``layout="list"`` and the frame has a user column named ``embedding``.
 
     Examples
     --------
@@ -99,6 +100,12 @@ def to_arrow(df: pd.DataFrame, *, layout: ArrowLayout = "wide") -> pa.Table:
     if layout not in ("wide", "list"):
         raise EmbeddingValueError(f"layout must be 'wide' or 'list' (got {layout!r}).")
     columns = frame_layout(df)
+    if layout == "list" and LIST_COLUMN in columns.user:
+        raise EmbeddingValueError(
+            f"layout='list' stores the vectors in a column named {LIST_COLUMN!r}, "
+            f"but the frame already has a user column with that name. Rename it "
+            f"or use layout='wide'."
+        )
     matrix = df[list(columns.embeddings)].to_numpy()
     dtype = str(matrix.dtype)
     if dtype not in ("float32", "float64"):
