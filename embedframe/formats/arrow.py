@@ -190,6 +190,11 @@ def from_arrow(
             f"Metadata key 'layout' is 'list' but the table has no "
             f"fixed-size list column {LIST_COLUMN!r}."
         )
+    if entry is not None and entry["layout"] == "wide" and list_layout:
+        raise MetadataError(
+            f"Metadata key 'layout' is 'wide' but the table has a "
+            f"fixed-size list column {LIST_COLUMN!r}."
+        )
 
     if list_layout:
         frame = _from_list(table)
