@@ -427,20 +427,24 @@ def _metadata(table: pa.Table) -> dict[str, Any] | None:
     if not isinstance(entry, dict):
         raise MetadataError(
             f"Metadata key 'embedframe' must be a JSON object, "
-            f"found {type(entry).__name__}."
+            f"found {json.dumps(entry)}."
         )
-    expected: dict[str, tuple[type, ...]] = {
-        "version": (int,),
-        "layout": (str,),
-        "dim": (int,),
-        "dtype": (str,),
+    # Required keys and their JSON types. 'creator' and 'columns' are written
+    # for people and other tools, and reading does not need them.
+    expected = {
+        "version": (int, "an integer"),
+        "layout": (str, "a string"),
+        "dim": (int, "an integer"),
+        "dtype": (str, "a string"),
     }
-    for key, types in expected.items():
+    for key, (kind, description) in expected.items():
         if key not in entry:
             raise MetadataError(f"Metadata entry 'embedframe' is missing key {key!r}.")
-        if not isinstance(entry[key], types) or isinstance(entry[key], bool):
+        value = entry[key]
+        if not isinstance(value, kind) or isinstance(value, bool):
             raise MetadataError(
-                f"Metadata key {key!r} has invalid value {entry[key]!r}."
+                f"Metadata key {key!r} must be {description}, "
+                f"found {json.dumps(value)}."
             )
     if entry["version"] != METADATA_VERSION:
         raise MetadataError(
