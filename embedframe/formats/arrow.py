@@ -24,6 +24,7 @@ clear. An entry that is present but malformed raises :class:`MetadataError`.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from typing import Any, Literal
@@ -31,11 +32,12 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pandera.errors
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from embedframe._atomic import atomic_write
-from embedframe._frame import build_frame, frame_layout
+from embedframe._frame import build_frame, frame_layout, schema_problems
 from embedframe._frame import validate as validate_frame
 from embedframe._layout import (
     FILENAMES,
@@ -45,7 +47,12 @@ from embedframe._layout import (
     resolve_layout,
 )
 from embedframe._version import __version__
-from embedframe.errors import EmbeddingFormatError, EmbeddingValueError, MetadataError
+from embedframe.errors import (
+    EmbeddingFormatError,
+    EmbeddingParseError,
+    EmbeddingValueError,
+    MetadataError,
+)
 
 __all__ = [
     "LIST_COLUMN",
@@ -172,6 +179,8 @@ def from_arrow(
         columns.
     EmbeddingFormatError
         If the columns fit neither layout.
+    pandera.errors.SchemaErrors
+        If ``validate`` is True and the data breaks the schema.
 
     Examples
     --------
@@ -293,8 +302,13 @@ def read_parquet(
     ------
     EmbeddingFormatError
         If the file is not Parquet or its columns fit neither layout.
+    EmbeddingParseError
+        If ``validate`` is True and the data breaks the schema, with one
+        problem per failing value, located by row position.
     MetadataError
         If the ``embedframe`` metadata entry is malformed.
+    FileNotFoundError
+        If ``path`` does not exist.
 
     Examples
     --------
@@ -308,9 +322,19 @@ def read_parquet(
     source = os.fspath(path)
     try:
         table = pq.read_table(source)
-    except pa.ArrowInvalid as exc:
+    except FileNotFoundError as exc:
+        # pyarrow's message is the bare path; use the operating system's words.
+        raise FileNotFoundError(
+            errno.ENOENT, os.strerror(errno.ENOENT), source
+        ) from exc
+    except PermissionError:
+        raise
+    except (pa.ArrowInvalid, OSError) as exc:
+        # pyarrow raises ArrowInvalid when the magic bytes are missing and
+        # OSError when the footer after them cannot be decoded.
+        reason = str(exc).strip()
         raise EmbeddingFormatError(
-            f"{source}: not a readable Parquet file: {exc}"
+            f"{source}: not a readable Parquet file: {reason}"
         ) from exc
     try:
         return from_arrow(
@@ -319,6 +343,8 @@ def read_parquet(
             allow_duplicates=allow_duplicates,
             allow_nonfinite=allow_nonfinite,
         )
+    except pandera.errors.SchemaErrors as exc:
+        raise EmbeddingParseError(source, schema_problems(exc)) from exc
     except MetadataError as exc:
         raise MetadataError(f"{source}: {exc}") from exc
     except EmbeddingFormatError as exc:
