@@ -11,8 +11,9 @@ The functions keep lightly's names, signatures and return types, and add:
 - Outside a process group every helper behaves as the only process: rank 0,
   world size 1, and :func:`gather` returns its input in a 1-tuple.
 - :func:`eye_rank` builds its mask on the requested device.
-- Each helper takes an optional keyword-only ``group`` (a process group from
-  :func:`torch.distributed.new_group`); ``None`` means the default group.
+- :func:`gather`, :func:`eye_rank`, :func:`rank` and :func:`world_size` take
+  an optional keyword-only ``group``, a process group from
+  :func:`torch.distributed.new_group`. ``None`` means the default group.
 
 The library never calls :func:`torch.distributed.init_process_group`: the
 caller's training script does. A typical contrastive-loss step reads:
@@ -24,7 +25,8 @@ caller's training script does. A typical contrastive-loss step reads:
     z = model(images)                        # (n, d) on this rank
     everyone = torch.cat(dist.gather(z), 0)  # (total, d), differentiable
     logits = z @ everyone.T                  # (n, total)
-    targets = dist.rank() * len(z) + torch.arange(len(z))  # equal batch sizes
+    # Row i matches column rank * n + i when every rank has n rows.
+    targets = dist.rank() * len(z) + torch.arange(len(z), device=z.device)
     loss = F.cross_entropy(logits, targets)
     loss.backward()                          # every rank must call backward
 """
@@ -308,7 +310,10 @@ class GatherLayer(torch.autograd.Function):
         else:
             rows = max(sizes)
             stacked = torch.stack([_pad_rows(g, rows) for g in grads])
-        torch_dist.all_reduce(stacked, op=torch_dist.ReduceOp.SUM, group=ctx.group)
+        # Every rank has the same sizes, so all of them skip the reduction
+        # together when there is nothing to reduce.
+        if stacked.numel() > 0:
+            torch_dist.all_reduce(stacked, op=torch_dist.ReduceOp.SUM, group=ctx.group)
 
         own = stacked[ctx.rank]
         if sizes is not None:

@@ -86,7 +86,13 @@ def _scenario_empty_rank(rank: int, world_size: int) -> dict[str, Any]:
 
 
 def _scenario_all_empty(rank: int, world_size: int) -> dict[str, Any]:
-    return {"shapes": [list(t.shape) for t in dist.gather(torch.zeros(0, 3))]}
+    x = torch.zeros(0, 3, requires_grad=True)
+    gathered = dist.gather(x)
+    torch.cat(gathered).sum().backward()
+    return {
+        "shapes": [list(t.shape) for t in gathered],
+        "grad_shape": list(x.grad.shape),
+    }
 
 
 def _scenario_scalar(rank: int, world_size: int) -> dict[str, Any]:
@@ -362,6 +368,7 @@ def test_gather_all_empty(ranks: list[dict[str, Any]]) -> None:
 
     for shapes in _per_rank(ranks, "all_empty", "shapes"):
         assert shapes == [[0, 3]] * world_size
+    assert _per_rank(ranks, "all_empty", "grad_shape") == [[0, 3]] * world_size
 
 
 def test_gather_scalars(ranks: list[dict[str, Any]]) -> None:
