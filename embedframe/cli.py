@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pandera.errors
 
-from embedframe._frame import frame_layout, schema_problems
+from embedframe._frame import frame_layout
 from embedframe._layout import FILENAMES, LABELS
 from embedframe._version import __version__
 from embedframe.errors import EmbeddingParseError, EmbedframeError
@@ -78,10 +77,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EmbeddingParseError as exc:
         for problem in exc.problems:
             print(f"error: {problem.format(exc.path)}", file=sys.stderr)
-        return 1
-    except pandera.errors.SchemaErrors as exc:
-        for problem in schema_problems(exc):
-            print(f"error: {problem.format(args.input)}", file=sys.stderr)
         return 1
     except (EmbedframeError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
