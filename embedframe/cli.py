@@ -18,9 +18,9 @@ from typing import Any
 import pandas as pd
 
 from embedframe._frame import frame_layout
-from embedframe._layout import FILENAMES, LABELS
+from embedframe._layout import FILENAMES, LABELS, header_problems
 from embedframe._version import __version__
-from embedframe.errors import EmbeddingParseError, EmbedframeError
+from embedframe.errors import EmbeddingParseError, EmbedframeError, Problem
 from embedframe.formats.arrow import read_parquet, write_parquet
 from embedframe.formats.csv import read_csv, write_csv
 
@@ -177,7 +177,7 @@ def read_any(
     if suffix in PARQUET_SUFFIXES:
         frame = read_parquet(path, **options)
         if strict:
-            frame_layout(frame, strict=True)
+            _reject_user_columns(frame, path)
         if dtype is not None:
             frame = _with_dtype(frame, dtype)
         return frame
@@ -199,6 +199,18 @@ def write_any(frame: pd.DataFrame, path: str, *, layout: str = "wide") -> None:
         write_parquet(frame, path, layout=layout)  # type: ignore[arg-type]
     else:
         raise UsageError(_unknown_suffix(path))
+
+
+def _reject_user_columns(frame: pd.DataFrame, path: str) -> None:
+    """Raise for user columns the way the CSV reader does in strict mode."""
+    names = [str(name) for name in frame.columns]
+    # A Parquet file has no header line, so the problems carry no line.
+    problems = [
+        Problem(None, problem.column, problem.message)
+        for problem in header_problems(names, strict=True)
+    ]
+    if problems:
+        raise EmbeddingParseError(path, problems)
 
 
 def _unknown_suffix(path: str) -> str:
