@@ -213,6 +213,11 @@ def _reject_user_columns(frame: pd.DataFrame, path: str) -> None:
         raise EmbeddingParseError(path, problems)
 
 
+def _require_known_suffix(path: str) -> None:
+    if Path(path).suffix.lower() not in (*CSV_SUFFIXES, *PARQUET_SUFFIXES):
+        raise UsageError(_unknown_suffix(path))
+
+
 def _unknown_suffix(path: str) -> str:
     known = ", ".join((*CSV_SUFFIXES, *PARQUET_SUFFIXES))
     return f"cannot tell the format of {path!r} from its extension; use one of {known}"
@@ -237,6 +242,8 @@ def run_check(args: argparse.Namespace) -> int:
         raise UsageError("--fix needs exactly one FILE and -o OUT")
     if args.output is not None and not args.fix:
         raise UsageError("-o is only used with --fix")
+    if args.fix:
+        _require_known_suffix(args.output)
 
     status = 0
     for path in args.files:
@@ -264,8 +271,7 @@ def run_convert(args: argparse.Namespace) -> int:
     """Convert a file between CSV and Parquet."""
     if os.path.abspath(args.input) == os.path.abspath(args.output):
         raise UsageError("IN and OUT are the same file; choose another OUT")
-    if Path(args.output).suffix.lower() not in (*CSV_SUFFIXES, *PARQUET_SUFFIXES):
-        raise UsageError(_unknown_suffix(args.output))
+    _require_known_suffix(args.output)
     frame = read_any(args.input, dtype=args.dtype, **_validation(args))
     write_any(frame, args.output, layout=args.layout)
     dim = frame_layout(frame).dim
