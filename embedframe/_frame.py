@@ -18,7 +18,7 @@ from embedframe._layout import (
     resolve_layout,
 )
 from embedframe.errors import EmbeddingValueError, Problem
-from embedframe.schema import FloatDtype, embedding_schema
+from embedframe.schema import FloatDtype, embedding_schema, satisfies_schema
 
 __all__ = [
     "build_frame",
@@ -226,7 +226,15 @@ def validate(
         allow_duplicates=allow_duplicates,
         allow_nonfinite=allow_nonfinite,
     )
-    schema.validate(df, lazy=True)
+    if not satisfies_schema(
+        df,
+        layout.embeddings,
+        dtype=dtype,  # type: ignore[arg-type]
+        strict=strict,
+        allow_duplicates=allow_duplicates,
+        allow_nonfinite=allow_nonfinite,
+    ):
+        schema.validate(df, lazy=True)
     return df
 
 
@@ -270,6 +278,9 @@ def schema_problems(
             message = f"expected a finite number, found {value}"
         elif check.startswith("str_length"):
             message = "expected a non-empty file name"
+        elif check.startswith("isin("):
+            allowed = check.removeprefix("isin(").removesuffix(")")
+            message = f"expected one of {allowed}, found {value!r}"
         elif row is None:
             message = f"expected {check}, found {value}"
         else:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -40,6 +41,7 @@ __all__ = [
     "LightlyEmbeddings64",
     "embedding_schema",
     "json_schema",
+    "satisfies_schema",
 ]
 
 #: Floating-point dtypes an embedding block may have.
@@ -172,6 +174,50 @@ def embedding_schema(
         columns,
         strict=strict,
         name=f"lightly_embeddings_{dim}d_{dtype}",
+    )
+
+
+def satisfies_schema(
+    df: pd.DataFrame,
+    embeddings: Sequence[str],
+    *,
+    dtype: FloatDtype,
+    strict: bool = False,
+    allow_duplicates: bool = False,
+    allow_nonfinite: bool = False,
+) -> bool:
+    """Return True if ``df`` certainly passes :func:`embedding_schema`.
+
+    This is a vectorised shortcut for large frames: pandera builds a Series
+    and a result mask per column, which costs time and memory on 512 columns.
+    False means "run the schema", which then names every failure; the tests
+    check that both agree.
+    """
+    extras = [name for name in KNOWN_EXTRAS if name in df.columns]
+    expected = {FILENAMES, LABELS, *embeddings, *extras}
+    if strict and set(df.columns) != expected:
+        return False
+    if df[LABELS].dtype != np.int64 or df[FILENAMES].dtype.kind not in "OT":
+        return False
+    if any(df[name].dtype != np.int64 for name in extras):
+        return False
+    if any(df[name].dtype != np.dtype(dtype) for name in embeddings):
+        return False
+    filenames = df[FILENAMES]
+    if filenames.isna().any() or (filenames.str.len() == 0).any():
+        return False
+    if not allow_duplicates and not filenames.is_unique:
+        return False
+    if any(not df[name].isin([0, 1]).all() for name in extras):
+        return False
+    if allow_nonfinite:
+        return True
+    # Row chunks keep the temporary boolean mask small.
+    matrix = df[list(embeddings)].to_numpy()
+    step = max(1, (1 << 22) // max(1, matrix.shape[1]))
+    return all(
+        np.isfinite(matrix[start : start + step]).all()
+        for start in range(0, len(matrix), step)
     )
 
 

@@ -3,8 +3,11 @@
 ``wide``
     One column per dimension, named as in the CSV file.
 ``list``
-    One ``FixedSizeList<float32|float64>[d]`` column named ``embedding``,
-    which DuckDB, Polars and Hugging Face datasets read as a vector column.
+    One ``FixedSizeList<float32|float64>[d]`` column named ``embedding``.
+    Polars reads it from Parquet as ``Array(Float32|Float64, d)``. Parquet
+    has no fixed-size list type, so DuckDB (checked with 2.0) reads it as a
+    ``FLOAT[]`` or ``DOUBLE[]`` list, which ``CAST(embedding AS FLOAT[d])``
+    turns into an ``ARRAY``.
 
 Both layouts carry one JSON entry under the schema metadata key
 ``b"embedframe"``::

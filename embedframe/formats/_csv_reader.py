@@ -1,0 +1,480 @@
+"""Parsing of Lightly CSV files, with problems located by physical line.
+
+Reading has two paths. The fast path streams typed record batches from
+pyarrow's multi-threaded parser straight into one preallocated embedding
+block, so peak memory stays close to the final frame. Any problem it cannot
+report precisely (a value that does not parse, a row with the wrong number of
+fields, a missing value that is not part of a trailing blank line) sends the
+file to the slow path, which re-reads every column as text single-threaded
+and reports each problem with its line and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pv
+
+from embedframe._layout import FILENAMES, LABELS, Layout
+from embedframe.errors import EmbeddingParseError, Problem
+
+__all__ = ["Parsed", "parse", "read_header"]
+
+_BOM = b"\xef\xbb\xbf"
+#: Bytes of text pyarrow parses as one block; each block becomes one batch.
+_BLOCK_BYTES = 1 << 20
+
+
+@dataclass
+class Parsed:
+    """A parsed table with what is needed to locate its rows in the file."""
+
+    table: pa.Table
+    header_lines: int
+    # Records the parser skipped: number -> (text, expected and found fields).
+    skipped: dict[int, tuple[str, int, int]] = field(default_factory=dict)
+    _lines: npt.NDArray[np.int64] | None = None
+
+    def record_lines(self) -> npt.NDArray[np.int64]:
+        """Return the physical line of every data record, computed once.
+
+        A record is a row of the file after CSV parsing, so a quoted value
+        with a newline makes a record span several lines. Index i holds
+        record number i + 2, because record 1 is the header.
+        """
+        if self._lines is None:
+            self._lines = _record_lines(self)
+        return self._lines
+
+    def row_lines(self) -> npt.NDArray[np.int64]:
+        """Return the physical line of every table row."""
+        lines = self.record_lines()
+        is_row = np.ones(len(lines), dtype=bool)
+        is_row[[number - 2 for number in self.skipped]] = False
+        return lines[is_row]
+
+
+def read_header(path: str) -> tuple[list[str], int]:
+    """Return the header's column names and the number of lines it spans.
+
+    Raises
+    ------
+    EmbeddingParseError
+        If the file is empty or its first line is not valid UTF-8 CSV.
+    """
+    with open(path, "rb") as handle:
+        start = handle.read(1 << 16)
+        if not start.strip(b"\r\n" + _BOM):
+            raise EmbeddingParseError(
+                path,
+                [
+                    Problem(
+                        1,
+                        None,
+                        "the file is empty; expected a header line starting "
+                        "with 'filenames'",
+                    )
+                ],
+            )
+        handle.seek(len(_BOM) if start.startswith(_BOM) else 0)
+        text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+        try:
+            reader = csv.reader(text, strict=True)
+            names = next(reader)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise EmbeddingParseError(
+                path, [Problem(1, None, f"the header line cannot be read: {exc}")]
+            ) from exc
+        return names, reader.line_num
+
+
+def parse(
+    path: str, names: list[str], layout: Layout, dtype: str, header_lines: int
+) -> tuple[pd.DataFrame, Parsed]:
+    """Parse the body of a file whose header is valid.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        The rows in the canonical column order.
+    parsed : Parsed
+        The text columns, to locate rows for later schema failures.
+
+    Raises
+    ------
+    EmbeddingParseError
+        Listing every format problem.
+    """
+    fast = _read_fast(path, layout, dtype, header_lines)
+    if fast is not None:
+        return fast
+    parsed = _diagnose(path, names, header_lines)
+    frame, problems = _to_frame(parsed, layout, dtype)
+    if problems:
+        raise EmbeddingParseError(path, problems)
+    return frame, parsed
+
+
+def _options(
+    types: dict[str, pa.DataType], on_invalid_row: Callable[[Any], str]
+) -> tuple[pv.ParseOptions, pv.ConvertOptions]:
+    parse_options = pv.ParseOptions(
+        newlines_in_values=True,
+        ignore_empty_lines=False,
+        invalid_row_handler=on_invalid_row,
+    )
+    # Only an empty field is missing: "NaN" must stay a number for the
+    # finiteness check, and text columns keep empty strings.
+    convert_options = pv.ConvertOptions(
+        column_types=types,
+        null_values=[""],
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
+    return parse_options, convert_options
+
+
+def _read_fast(
+    path: str, layout: Layout, dtype: str, header_lines: int
+) -> tuple[pd.DataFrame, Parsed] | None:
+    """Stream typed batches into one block; None if the file needs diagnosis."""
+    skipped: list[Any] = []
+
+    def skip(row: Any) -> str:
+        skipped.append(row)
+        return "skip"
+
+    numeric = np.dtype(dtype)
+    text_names = [FILENAMES, *layout.extras, LABELS, *layout.user]
+    embedding_names = list(layout.embeddings)
+    types = dict.fromkeys(text_names, pa.string())
+    types.update(dict.fromkeys(layout.embeddings, pa.from_numpy_dtype(numeric)))
+    parse_options, convert_options = _options(types, skip)
+    read_options = pv.ReadOptions(use_threads=True, block_size=_BLOCK_BYTES)
+
+    # Every row ends with a newline except maybe the last, so the newline
+    # count bounds the row count and the block never has to grow.
+    block = np.empty((layout.dim, _count_newlines(path) + 1), dtype=numeric)
+    batches: list[pa.RecordBatch] = []
+    missing: list[npt.NDArray[np.intp]] = []
+    rows = 0
+    try:
+        reader = pv.open_csv(
+            path,
+            read_options=read_options,
+            parse_options=parse_options,
+            convert_options=convert_options,
+        )
+        for batch in reader:
+            end = rows + batch.num_rows
+            vectors = batch.select(embedding_names)
+            for column in vectors.columns:
+                if column.null_count:
+                    is_null = column.is_null().to_numpy(zero_copy_only=False)
+                    missing.append(np.flatnonzero(is_null) + rows)
+            # One column-major copy per batch, transposed into the block.
+            tensor = vectors.to_tensor(null_to_nan=True, row_major=False)
+            block[:, rows:end] = tensor.to_numpy().T
+            batches.append(batch.select(text_names))
+            rows = end
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return None
+    if skipped:
+        return None
+
+    schema = pa.schema([(name, pa.string()) for name in text_names])
+    parsed = Parsed(pa.Table.from_batches(batches, schema=schema), header_lines)
+    if missing:
+        rows = _trailing_blank_start(np.unique(np.concatenate(missing)), parsed.table)
+        if rows < 0:
+            return None
+        parsed.table = parsed.table.slice(0, rows)
+
+    problems: list[Problem] = []
+    kept = _Rows(parsed, None)
+    integers = {
+        name: _integer_column(kept, name, problems) for name in (*layout.extras, LABELS)
+    }
+    if problems:
+        raise EmbeddingParseError(path, problems)
+    frame = _assemble(block[:, :rows], parsed.table, layout, integers)
+    return frame, parsed
+
+
+def _count_newlines(path: str) -> int:
+    count = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 24):
+            count += chunk.count(b"\n")
+    return count
+
+
+def _trailing_blank_start(missing_rows: npt.NDArray[np.intp], text: pa.Table) -> int:
+    """Return where trailing blank rows start, or -1 if a value is missing.
+
+    ``missing_rows`` are the sorted rows with a missing embedding value. A
+    blank line parses as a row whose fields are all empty or missing. Blank
+    rows at the end of the file are dropped; any other missing value needs
+    the slow path to be reported with its line.
+    """
+    start = text.num_rows - len(missing_rows)
+    if missing_rows[0] != start:
+        return -1
+    if not _is_blank(text.take(missing_rows)).all():
+        return -1
+    return int(start)
+
+
+def _is_blank(text: pa.Table) -> npt.NDArray[np.bool_]:
+    blank = np.ones(text.num_rows, dtype=bool)
+    for column in text.columns:
+        empty = pc.or_(pc.is_null(column), pc.equal(column, "").fill_null(True))
+        blank &= empty.to_numpy(zero_copy_only=False)
+    return blank
+
+
+def _assemble(
+    block: npt.NDArray[Any],
+    text: pa.Table,
+    layout: Layout,
+    integers: dict[str, npt.NDArray[np.int64]],
+) -> pd.DataFrame:
+    """Build the frame around the (d, n) block without copying it."""
+    frame = pd.DataFrame(block.T, columns=list(layout.embeddings), copy=False)
+    frame.insert(0, FILENAMES, _text(text.column(FILENAMES)))
+    for name, values in integers.items():
+        frame[name] = values
+    for name in layout.user:
+        frame[name] = _text(text.column(name))
+    return frame
+
+
+def _diagnose(path: str, names: list[str], header_lines: int) -> Parsed:
+    """Re-read every column as text, single-threaded, to locate each problem.
+
+    Single-threaded parsing is what gives skipped rows their record numbers.
+    The typed conversion then happens in :func:`_to_frame`, which reports
+    values that do not parse.
+    """
+    skipped: list[Any] = []
+
+    def skip(row: Any) -> str:
+        skipped.append(row)
+        return "skip"
+
+    parse_options, convert_options = _options(dict.fromkeys(names, pa.string()), skip)
+    try:
+        table = pv.read_csv(
+            path,
+            read_options=pv.ReadOptions(use_threads=False, block_size=_BLOCK_BYTES),
+            parse_options=parse_options,
+            convert_options=convert_options,
+        )
+    except UnicodeDecodeError as exc:
+        raise EmbeddingParseError(
+            path, [Problem(None, None, f"the file is not valid UTF-8: {exc}")]
+        ) from exc
+    except pa.ArrowInvalid as exc:
+        raise EmbeddingParseError(
+            path, [Problem(None, None, f"the CSV parser failed: {exc}")]
+        ) from exc
+    parsed = Parsed(table, header_lines)
+    for row in skipped:
+        parsed.skipped[row.number] = (
+            row.text,
+            row.expected_columns,
+            row.actual_columns,
+        )
+    return parsed
+
+
+def _record_lines(parsed: Parsed) -> npt.NDArray[np.int64]:
+    table = parsed.table
+    n_records = table.num_rows + len(parsed.skipped)
+    newlines = np.zeros(n_records, dtype=np.int64)
+    is_row = np.ones(n_records, dtype=bool)
+    for number, (text, _, _) in parsed.skipped.items():
+        is_row[number - 2] = False
+        newlines[number - 2] = text.count("\n")
+
+    # Only text columns can hold a quoted newline.
+    row_newlines = np.zeros(table.num_rows, dtype=np.int64)
+    for column in table.columns:
+        if pa.types.is_string(column.type):
+            counts = pc.count_substring(column, "\n").fill_null(0)
+            row_newlines += np.asarray(counts.to_numpy(), dtype=np.int64)
+    newlines[is_row] = row_newlines
+
+    before = np.concatenate([[0], np.cumsum(newlines)[:-1]]).astype(np.int64)
+    first = parsed.header_lines + 1
+    return first + np.arange(n_records, dtype=np.int64) + before
+
+
+class _Rows:
+    """The table rows that remain after blank lines are dropped."""
+
+    def __init__(self, parsed: Parsed, kept: npt.NDArray[np.int64] | None) -> None:
+        self.parsed = parsed
+        self.kept = kept
+        self.table = parsed.table if kept is None else parsed.table.take(kept)
+
+    def line(self, row: int) -> int:
+        """Return the physical line of row ``row`` of :attr:`table`."""
+        original = row if self.kept is None else int(self.kept[row])
+        return int(self.parsed.row_lines()[original])
+
+    def problems(
+        self, rows: npt.NDArray[np.intp], column: str, message: Callable[[int], str]
+    ) -> list[Problem]:
+        """Return one problem per row, with ``message(row)`` as its text."""
+        return [Problem(self.line(int(i)), column, message(int(i))) for i in rows]
+
+
+def _to_frame(
+    parsed: Parsed, layout: Layout, dtype: str
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Convert the parsed table to a frame and collect every format problem."""
+    lines = parsed.record_lines() if parsed.skipped else None
+    problems = [
+        Problem(
+            int(lines[number - 2]), None, f"expected {expected} fields, found {found}"
+        )
+        for number, (_, expected, found) in sorted(parsed.skipped.items())
+        if lines is not None
+    ]
+    rows = _drop_blank_rows(parsed, problems)
+
+    numeric = np.dtype(dtype)
+    block = np.empty((layout.dim, rows.table.num_rows), dtype=numeric)
+    for position, name in enumerate(layout.embeddings):
+        block[position] = _float_column(rows, name, numeric, problems)
+    integers = {
+        name: _integer_column(rows, name, problems) for name in (*layout.extras, LABELS)
+    }
+    if problems:
+        problems.sort(key=lambda problem: problem.line or 0)
+        return pd.DataFrame(), problems
+
+    return _assemble(block, rows.table, layout, integers), []
+
+
+def _text(column: pa.ChunkedArray) -> pd.Series:
+    return pd.Series(column.to_numpy(zero_copy_only=False), dtype="str")
+
+
+def _drop_blank_rows(parsed: Parsed, problems: list[Problem]) -> _Rows:
+    """Drop empty lines: silently at the end of the file, with a problem inside."""
+    table = parsed.table
+    filenames = table.column(FILENAMES)
+    if table.num_rows == 0 or not pc.any(pc.equal(filenames, "")).as_py():
+        return _Rows(parsed, None)
+
+    # pyarrow reads an empty line as a row of empty or missing values.
+    blank = np.ones(table.num_rows, dtype=bool)
+    for column in table.columns:
+        empty = pc.is_null(column)
+        if pa.types.is_string(column.type):
+            empty = pc.or_(empty, pc.equal(column, "").fill_null(True))
+        blank &= empty.to_numpy(zero_copy_only=False)
+    if not blank.any():
+        return _Rows(parsed, None)
+
+    last_data = np.flatnonzero(~blank)
+    end = int(last_data[-1]) + 1 if len(last_data) else 0
+    for row in np.flatnonzero(blank[:end]):
+        line = int(parsed.row_lines()[row])
+        problems.append(Problem(line, None, "blank line inside the data; remove it"))
+    kept = np.flatnonzero(~blank[:end]).astype(np.int64)
+    return _Rows(parsed, kept)
+
+
+def _float_column(
+    rows: _Rows, name: str, dtype: np.dtype[Any], problems: list[Problem]
+) -> npt.NDArray[Any]:
+    """Return one embedding column as numbers, reporting what does not parse."""
+    column = rows.table.column(name)
+    if pa.types.is_string(column.type):
+        column = _parse_floats(rows, name, column, pa.from_numpy_dtype(dtype), problems)
+    missing = pc.is_null(column).to_numpy(zero_copy_only=False)
+    if missing.any():
+        problems.extend(
+            rows.problems(
+                np.flatnonzero(missing),
+                name,
+                lambda _: "missing value; expected a number",
+            )
+        )
+        column = column.fill_null(0)
+    return np.asarray(column.to_numpy(), dtype=dtype)
+
+
+def _parse_floats(
+    rows: _Rows,
+    name: str,
+    column: pa.ChunkedArray,
+    target: pa.DataType,
+    problems: list[Problem],
+) -> pa.ChunkedArray:
+    """Convert text to numbers, one value at a time where the fast cast fails.
+
+    Text is converted straight to ``target``, because going through float64
+    first would round float32 values twice.
+    """
+    try:
+        return pc.cast(column, target)
+    except pa.ArrowInvalid:
+        pass
+    values: list[float | None] = []
+    for row, text in enumerate(column.to_pylist()):
+        number = _float_or_none(text, target)
+        if number is None and text not in (None, ""):
+            found = text
+            problems.append(
+                Problem(rows.line(row), name, f"expected a number, found {found!r}")
+            )
+            number = 0.0
+        values.append(number)
+    return pa.chunked_array([pa.array(values, type=target)])
+
+
+def _float_or_none(text: str | None, target: pa.DataType) -> float | None:
+    if text is None or text == "":
+        return None
+    try:
+        return float(pc.cast(pa.scalar(text), target).as_py())
+    except pa.ArrowInvalid:
+        return None
+
+
+def _integer_column(
+    rows: _Rows, name: str, problems: list[Problem]
+) -> npt.NDArray[np.int64]:
+    """Return labels or a 0/1 column as int64; ``1.0`` is read as ``1``."""
+    column = rows.table.column(name)
+    try:
+        return np.asarray(pc.cast(column, pa.int64()).to_numpy(), dtype=np.int64)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+
+    texts = column.to_pylist()
+    result = np.zeros(len(texts), dtype=np.int64)
+    expected = "an integer" if name == LABELS else "0 or 1"
+    for row, text in enumerate(texts):
+        number = _float_or_none(text, pa.float64())
+        if number is not None and np.isfinite(number) and number == int(number):
+            result[row] = int(number)
+            continue
+        found = "an empty value" if text in (None, "") else repr(text)
+        problems.append(
+            Problem(rows.line(row), name, f"expected {expected}, found {found}")
+        )
+    return result
