@@ -37,7 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 schemas: $(STAMP)
-	$(BIN)/python -m embedframe.schema > schemas/lightly-embeddings.schema.json
+	$(BIN)/embedframe schema > schemas/lightly-embeddings.schema.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -23,6 +23,7 @@ from embedframe._version import __version__
 from embedframe.errors import EmbeddingParseError, EmbedframeError, Problem
 from embedframe.formats.arrow import read_parquet, write_parquet
 from embedframe.formats.csv import read_csv, write_csv
+from embedframe.schema import json_schema
 
 __all__ = ["main"]
 
@@ -131,6 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--json", action="store_true", help="print JSON")
     _add_validation_options(info)
     info.set_defaults(run=run_info)
+
+    schema = commands.add_parser(
+        "schema", help="print the JSON Schema of one row of a Lightly CSV file"
+    )
+    schema.set_defaults(run=run_schema)
     return parser
 
 
@@ -290,4 +296,10 @@ def run_info(args: argparse.Namespace) -> int:
     else:
         for key, value in summary.items():
             print(f"{key}: {value}")
+    return 0
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    """Print the JSON Schema that ``schemas/`` holds a copy of."""
+    print(json.dumps(json_schema(), indent=2))
     return 0

@@ -11,14 +11,12 @@ Two forms of one set of rules:
   dimension, with opt-outs for duplicate file names and non-finite values and
   a strict mode that rejects user columns.
 
-Running ``python -m embedframe.schema`` prints the same rules as a JSON Schema
-document for one row, which is how ``schemas/`` is generated.
+:func:`json_schema` states the same rules as a JSON Schema document for one
+row; ``embedframe schema`` prints it, and ``schemas/`` holds a copy.
 """
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -241,7 +239,6 @@ def json_schema() -> dict[str, Any]:
     zero_or_one = {"type": "integer", "enum": [0, 1]}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://embedframe.invalid/schemas/lightly-embeddings.schema.json",
         "title": "One row of a Lightly embedding CSV file",
         "type": "object",
         "properties": {
@@ -263,13 +260,3 @@ def json_schema() -> dict[str, Any]:
             "labels are user columns and are kept.",
         ],
     }
-
-
-def _main() -> int:
-    json.dump(json_schema(), sys.stdout, indent=2)
-    sys.stdout.write("\n")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(_main())

@@ -86,14 +86,26 @@ def read_header(path: str) -> tuple[list[str], int]:
                 ],
             )
         handle.seek(len(_BOM) if start.startswith(_BOM) else 0)
-        text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+        # Bytes after the header are decoded too, because the wrapper reads
+        # ahead, so invalid UTF-8 is kept as surrogates and only rejected in
+        # the header itself; the parser reports it in the data.
+        text = io.TextIOWrapper(
+            handle, encoding="utf-8", errors="surrogateescape", newline=""
+        )
         try:
             reader = csv.reader(text, strict=True)
             names = next(reader)
-        except (UnicodeDecodeError, csv.Error) as exc:
+        except csv.Error as exc:
             raise EmbeddingParseError(
                 path, [Problem(1, None, f"the header line cannot be read: {exc}")]
             ) from exc
+        for name in names:
+            try:
+                name.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise EmbeddingParseError(
+                    path, [Problem(1, None, f"the header is not valid UTF-8: {name!r}")]
+                ) from exc
         return names, reader.line_num
 
 
@@ -114,7 +126,14 @@ def parse(
     EmbeddingParseError
         Listing every format problem.
     """
-    fast = _read_fast(path, layout, dtype, header_lines)
+    newlines = _count_newlines(path)
+    if newlines < header_lines:
+        # The header is the whole file and has no final newline.
+        empty = pa.table({name: pa.array([], pa.string()) for name in names})
+        parsed = Parsed(empty, header_lines)
+        frame, _ = _to_frame(parsed, layout, dtype)
+        return frame, parsed
+    fast = _read_fast(path, layout, dtype, header_lines, newlines)
     if fast is not None:
         return fast
     parsed = _diagnose(path, names, header_lines)
@@ -144,7 +163,7 @@ def _options(
 
 
 def _read_fast(
-    path: str, layout: Layout, dtype: str, header_lines: int
+    path: str, layout: Layout, dtype: str, header_lines: int, newlines: int
 ) -> tuple[pd.DataFrame, Parsed] | None:
     """Stream typed batches into one block; None if the file needs diagnosis."""
     skipped: list[Any] = []
@@ -163,7 +182,7 @@ def _read_fast(
 
     # Every row ends with a newline except maybe the last, so the newline
     # count bounds the row count and the block never has to grow.
-    block = np.empty((layout.dim, _count_newlines(path) + 1), dtype=numeric)
+    block = np.empty((layout.dim, newlines + 1), dtype=numeric)
     batches: list[pa.RecordBatch] = []
     missing: list[npt.NDArray[np.intp]] = []
     rows = 0
@@ -271,22 +290,14 @@ def _diagnose(path: str, names: list[str], header_lines: int) -> Parsed:
         skipped.append(row)
         return "skip"
 
-    parse_options, convert_options = _options(dict.fromkeys(names, pa.string()), skip)
     try:
-        table = pv.read_csv(
-            path,
-            read_options=pv.ReadOptions(use_threads=False, block_size=_BLOCK_BYTES),
-            parse_options=parse_options,
-            convert_options=convert_options,
-        )
-    except UnicodeDecodeError as exc:
-        raise EmbeddingParseError(
-            path, [Problem(None, None, f"the file is not valid UTF-8: {exc}")]
-        ) from exc
-    except pa.ArrowInvalid as exc:
-        raise EmbeddingParseError(
-            path, [Problem(None, None, f"the CSV parser failed: {exc}")]
-        ) from exc
+        table = _read_all(path, names, pa.string(), skip)
+    except pa.ArrowInvalid:
+        # Usually text that is not UTF-8: read bytes to locate each value.
+        skipped.clear()
+        table = _read_all(path, names, pa.binary(), skip)
+        parsed = Parsed(table, header_lines)
+        raise EmbeddingParseError(path, _invalid_utf8(parsed)) from None
     parsed = Parsed(table, header_lines)
     for row in skipped:
         parsed.skipped[row.number] = (
@@ -295,6 +306,45 @@ def _diagnose(path: str, names: list[str], header_lines: int) -> Parsed:
             row.actual_columns,
         )
     return parsed
+
+
+def _read_all(
+    path: str, names: list[str], kind: pa.DataType, skip: Callable[[Any], str]
+) -> pa.Table:
+    parse_options, convert_options = _options(dict.fromkeys(names, kind), skip)
+    try:
+        return pv.read_csv(
+            path,
+            read_options=pv.ReadOptions(use_threads=False, block_size=_BLOCK_BYTES),
+            parse_options=parse_options,
+            convert_options=convert_options,
+        )
+    except pa.ArrowInvalid as exc:
+        if kind == pa.string():
+            raise
+        raise EmbeddingParseError(
+            path, [Problem(None, None, f"the CSV parser failed: {exc}")]
+        ) from exc
+
+
+def _invalid_utf8(parsed: Parsed) -> list[Problem]:
+    """Return one problem per value that is not valid UTF-8."""
+    lines = parsed.row_lines()
+    problems = []
+    for name, column in zip(
+        parsed.table.column_names, parsed.table.columns, strict=True
+    ):
+        for row, value in enumerate(column.to_pylist()):
+            try:
+                value.decode("utf-8")
+            except UnicodeDecodeError:
+                problems.append(
+                    Problem(
+                        int(lines[row]), name, f"expected UTF-8 text, found {value!r}"
+                    )
+                )
+    problems.sort(key=lambda problem: problem.line or 0)
+    return problems
 
 
 def _record_lines(parsed: Parsed) -> npt.NDArray[np.int64]:
@@ -309,7 +359,7 @@ def _record_lines(parsed: Parsed) -> npt.NDArray[np.int64]:
     # Only text columns can hold a quoted newline.
     row_newlines = np.zeros(table.num_rows, dtype=np.int64)
     for column in table.columns:
-        if pa.types.is_string(column.type):
+        if pa.types.is_string(column.type) or pa.types.is_binary(column.type):
             counts = pc.count_substring(column, "\n").fill_null(0)
             row_newlines += np.asarray(counts.to_numpy(), dtype=np.int64)
     newlines[is_row] = row_newlines
