@@ -326,7 +326,7 @@ def read_parquet(
     try:
         table = pq.read_table(source)
     except FileNotFoundError as exc:
-        # pyarrow's message is the bare path; use the operating system's words.
+        # pyarrow's message is only the path, so raise with the OS error text.
         raise FileNotFoundError(
             errno.ENOENT, os.strerror(errno.ENOENT), source
         ) from exc
@@ -458,6 +458,7 @@ def _metadata(table: pa.Table) -> dict[str, Any] | None:
             f"Metadata key 'embedframe' must be a JSON object, "
             f"found {json.dumps(entry)}."
         )
+
     # Required keys and their JSON types. 'creator' and 'columns' are written
     # for people and other tools, and reading does not need them.
     expected = {
@@ -475,6 +476,7 @@ def _metadata(table: pa.Table) -> dict[str, Any] | None:
                 f"Metadata key {key!r} must be {description}, "
                 f"found {json.dumps(value)}."
             )
+
     if entry["version"] != METADATA_VERSION:
         raise MetadataError(
             f"Metadata key 'version' is {entry['version']}; this release of "
