@@ -5,8 +5,6 @@ It never imports torch or matplotlib; ``embedframe.torch`` and the plotting
 functions import them when used.
 """
 
-from __future__ import annotations
-
 from embedframe._accessor import EmbeddingAccessor
 from embedframe._frame import build_frame, embedding_matrix, validate
 from embedframe._layout import Layout
