@@ -34,15 +34,9 @@ def embedding_frames(
     dtype = draw(st.sampled_from(dtypes))
     n = draw(st.integers(0, max_rows))
     dim = draw(st.integers(1, max_dim))
-    matrix = draw(
-        hnp.arrays(
-            np.dtype(dtype),
-            (n, dim),
-            elements=st.floats(
-                allow_nan=False, allow_infinity=False, width=np.dtype(dtype).itemsize * 8
-            ),
-        )
-    )
+    width = np.dtype(dtype).itemsize * 8
+    elements = st.floats(allow_nan=False, allow_infinity=False, width=width)
+    matrix = draw(hnp.arrays(np.dtype(dtype), (n, dim), elements=elements))
     names = draw(st.lists(filenames_text, min_size=n, max_size=n, unique=True))
     labels = draw(st.lists(st.integers(-(2**62), 2**62), min_size=n, max_size=n))
     return embedframe.build_frame(matrix, names, np.array(labels, dtype=np.int64))

@@ -137,12 +137,13 @@ class TestAtomicWrite:
         target = tmp_path / "out.bin"
         target.write_bytes(b"old")
 
-        with (
-            pytest.raises(RuntimeError, match="interrupted"),
-            atomic_write(target) as handle,
-        ):
-            handle.write(b"half")
-            raise RuntimeError("interrupted")
+        def interrupted_write() -> None:
+            with atomic_write(target) as handle:
+                handle.write(b"half")
+                raise RuntimeError("interrupted")
+
+        with pytest.raises(RuntimeError, match="interrupted"):
+            interrupted_write()
 
         assert target.read_bytes() == b"old"
         assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
