@@ -19,7 +19,7 @@ $(STAMP): $(BIN)/python pyproject.toml requirements-test.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m embedframe demo
+	$(BIN)/python -m embedframe._demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
