@@ -36,6 +36,7 @@ from embedframe._layout import (
     FILENAMES,
     KNOWN_EXTRAS,
     LABELS,
+    header_problems,
     resolve_layout,
 )
 from embedframe.errors import EmbeddingParseError, EmbeddingValueError, Problem
@@ -88,7 +89,15 @@ def check_embeddings(path: str, remove_additional_columns: bool = False) -> None
     a.png,0.5,1
     """
     names, _ = read_header(path)
-    problems = _lightly_header_problems(names)
+    # Report the format's header rules and lightly's column order together,
+    # but skip the order rule for a name the format rules already reject.
+    problems = header_problems(names)
+    rejected = {problem.column for problem in problems if problem.column}
+    problems += [
+        problem
+        for problem in _lightly_header_problems(names)
+        if problem.column not in rejected
+    ]
     if problems:
         raise EmbeddingParseError(path, problems)
     if not remove_additional_columns:
