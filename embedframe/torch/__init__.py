@@ -10,6 +10,13 @@ dist
     Gathering across processes, rank helpers (``lightly.utils.dist``).
 debug
     Collapse measure and augmentation previews (``lightly.utils.debug``).
+
+Functions
+---------
+to_tensor
+    The (n, d) embedding matrix of a frame as a tensor.
+from_tensor
+    A validated frame from a tensor, file names and labels.
 """
 
 from __future__ import annotations
@@ -20,5 +27,6 @@ from embedframe._compat import optional_import
 optional_import("torch", extra="torch")
 
 from embedframe.torch import debug, dist  # noqa: E402
+from embedframe.torch._bridge import from_tensor, to_tensor  # noqa: E402
 
-__all__ = ["debug", "dist"]
+__all__ = ["debug", "dist", "from_tensor", "to_tensor"]
