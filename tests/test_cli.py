@@ -1,0 +1,461 @@
+"""The command line, run in-process through embedframe.cli.main."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import embedframe
+from conftest import make_embedding_frame
+from embedframe.cli import main
+
+VALID = "filenames,embedding_0,embedding_1,labels\na.png,0.5,1,2\nb.png,-1,0.25,3\n"
+#: Three problems on two lines: a bad number, a missing number, a bad label.
+INVALID = "filenames,embedding_0,labels,note\na.png,x,0,n\nb.png,,1.5,m\n"
+
+
+def write(folder: Path, name: str, text: str) -> str:
+    path = folder / name
+    path.write_text(text, encoding="utf-8", newline="")
+    return str(path)
+
+
+def missing_message(path: str) -> str:
+    """Return the OS error text for a missing file, as the CLI prints it."""
+    return f"[Errno {errno.ENOENT}] {os.strerror(errno.ENOENT)}: {path!r}"
+
+
+def canonical_csv(folder: Path, dtype: str) -> str:
+    """Write a CSV file in the form write_csv produces and return its path."""
+    frame = make_embedding_frame(5, 3, dtype=dtype)
+    frame.insert(4, "masked", np.array([0, 1, 0, 0, 1], dtype=np.int64))
+    frame["note"] = pd.Series(["a", "b,c", 'say "hi"', "", "e"], dtype="str")
+    path = str(folder / "in.csv")
+    embedframe.write_csv(frame, path)
+    return path
+
+
+# check
+
+
+def test_check_valid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "e.csv", VALID)
+
+    status = main(["check", path])
+
+    output = capsys.readouterr()
+    assert status == 0
+    assert output.out == f"{path}: OK, 2 rows, 2 dimensions\n"
+    assert output.err == ""
+
+
+def test_check_lists_every_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "e.csv", INVALID)
+
+    status = main(["check", path])
+
+    output = capsys.readouterr()
+    assert status == 1
+    assert output.out == ""
+    assert output.err.splitlines() == [
+        f"error: {path}:2: column 'embedding_0': expected a number, found 'x'",
+        f"error: {path}:3: column 'embedding_0': missing value; expected a number",
+        f"error: {path}:3: column 'labels': expected an integer, found '1.5'",
+    ]
+
+
+def test_check_several_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every file is checked, and one bad file makes the exit status 1."""
+    valid = write(tmp_path, "valid.csv", VALID)
+    invalid = write(tmp_path, "invalid.csv", "filenames,embedding_0\na.png,1\n")
+    missing = str(tmp_path / "missing.csv")
+    parquet = str(tmp_path / "valid.parquet")
+    embedframe.write_parquet(embedframe.read_csv(valid), parquet, layout="list")
+
+    status = main(["check", valid, invalid, missing, parquet])
+
+    output = capsys.readouterr()
+    assert status == 1
+    assert output.out.splitlines() == [
+        f"{valid}: OK, 2 rows, 2 dimensions",
+        f"{parquet}: OK, 2 rows, 2 dimensions",
+    ]
+    assert output.err.splitlines() == [
+        f"error: {invalid}:1: missing required column 'labels'",
+        f"error: {missing_message(missing)}",
+    ]
+
+
+def test_check_parquet_problems(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Schema problems in a Parquet file are listed, located by row."""
+    matrix = np.array([[1.0], [np.nan], [2.0]], dtype=np.float32)
+    frame = embedframe.build_frame(matrix, ["a", "b", "a"], [0, 1, 2], validate=False)
+    path = str(tmp_path / "e.parquet")
+    embedframe.write_parquet(frame, path)
+
+    status = main(["check", path])
+
+    output = capsys.readouterr()
+    assert status == 1
+    assert output.err.splitlines() == [
+        f"error: {path}: column 'filenames': row 2: duplicate file name 'a', "
+        f"first on row 0",
+        f"error: {path}: column 'embedding_0': row 1: expected a finite number, "
+        f"found nan",
+    ]
+
+
+def test_check_allow_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(
+        tmp_path,
+        "e.csv",
+        "filenames,embedding_0,labels\na.png,nan,0\na.png,1,1\n",
+    )
+
+    status = main(["check", path, "--allow-duplicates", "--allow-nonfinite"])
+
+    assert status == 0
+    assert capsys.readouterr().out == f"{path}: OK, 2 rows, 1 dimensions\n"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_check_strict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
+) -> None:
+    """--strict rejects a user column and names the file."""
+    csv = write(tmp_path, "in.csv", "filenames,embedding_0,labels,note\na.png,1,0,x\n")
+    path = str(tmp_path / f"e{suffix}")
+    if suffix == ".parquet":
+        embedframe.write_parquet(embedframe.read_csv(csv), path)
+    else:
+        os.replace(csv, path)
+    where = f"{path}:1" if suffix == ".csv" else path
+
+    status = main(["check", path, "--strict"])
+
+    assert status == 1
+    assert capsys.readouterr().err == (
+        f"error: {where}: column 'note': unexpected column (strict mode keeps "
+        f"only Lightly columns)\n"
+    )
+
+
+def test_check_fix_writes_clean_copy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--fix writes canonical order and numbers, LF, no BOM, no user columns."""
+    path = tmp_path / "in.csv"
+    path.write_bytes(
+        b"\xef\xbb\xbffilenames,embedding_1,embedding_0,masked,labels,note\r\n"
+        b"b.png,1.50,2.0,0,3,hi\r\n"
+        b'"a,b",1e0,-0.0,1,4.0,x\r\n'
+    )
+    out = tmp_path / "clean.csv"
+
+    status = main(["check", str(path), "--fix", "-o", str(out)])
+
+    output = capsys.readouterr()
+    assert status == 0
+    assert output.out == (
+        f"{path}: OK, 2 rows, 2 dimensions\nwrote cleaned copy to {out}\n"
+    )
+    assert out.read_bytes() == (
+        b"filenames,embedding_0,embedding_1,masked,labels\n"
+        b"b.png,2,1.5,0,3\n"
+        b'"a,b",-0,1,1,4\n'
+    )
+
+
+def test_check_fix_to_parquet(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "in.csv", "filenames,embedding_0,labels,note\na.png,1,0,x\n")
+    out = str(tmp_path / "clean.parquet")
+
+    status = main(["check", path, "--fix", "-o", out])
+
+    assert status == 0
+    assert embedframe.read_parquet(out).columns.tolist() == [
+        "filenames",
+        "embedding_0",
+        "labels",
+    ]
+
+
+def test_check_fix_invalid_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "in.csv", INVALID)
+    out = tmp_path / "clean.csv"
+
+    status = main(["check", path, "--fix", "-o", str(out)])
+
+    assert status == 1
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--fix"], "--fix needs exactly one FILE and -o OUT"),
+        (
+            ["other.csv", "--fix", "-o", "out.csv"],
+            "--fix needs exactly one FILE and -o OUT",
+        ),
+        (["-o", "out.csv"], "-o is only used with --fix"),
+        (
+            ["--fix", "-o", "out.txt"],
+            "cannot tell the format of 'out.txt' from its extension; use one of "
+            ".csv, .parquet, .pq",
+        ),
+    ],
+    ids=["fix-without-output", "fix-several-files", "output-without-fix", "fix-txt"],
+)
+def test_check_fix_usage_errors(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    arguments: list[str],
+    message: str,
+) -> None:
+    """Usage errors exit 2 before any file is read or written."""
+    path = write(tmp_path, "in.csv", VALID)
+
+    status = main(["check", path, *arguments])
+
+    output = capsys.readouterr()
+    assert status == 2
+    assert output.out == ""
+    assert output.err == f"error: {message}\n"
+    assert os.listdir(tmp_path) == ["in.csv"]
+
+
+def test_check_unknown_extension(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "e.txt", VALID)
+
+    status = main(["check", path])
+
+    assert status == 2
+    assert capsys.readouterr().err == (
+        f"error: cannot tell the format of {path!r} from its extension; use one "
+        f"of .csv, .parquet, .pq\n"
+    )
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_check_missing_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
+) -> None:
+    """A missing file exits 1 with the OS message and no traceback."""
+    path = str(tmp_path / f"missing{suffix}")
+
+    status = main(["check", path])
+
+    assert status == 1
+    assert capsys.readouterr().err == f"error: {missing_message(path)}\n"
+
+
+def test_check_not_parquet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "e.parquet", VALID)
+
+    status = main(["check", path])
+
+    error = capsys.readouterr().err
+    assert status == 1
+    assert error.startswith(f"error: {path}: not a readable Parquet file: ")
+    assert error.count("\n") == 1
+    assert "Traceback" not in error
+
+
+# convert
+
+
+@pytest.mark.parametrize("layout", ["wide", "list"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_convert_round_trip_bytes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], layout: str, dtype: str
+) -> None:
+    """CSV to Parquet and back gives the same bytes, for either layout."""
+    source = canonical_csv(tmp_path, dtype)
+    parquet = str(tmp_path / "e.parquet")
+    back = str(tmp_path / "back.csv")
+
+    first = main(["convert", source, parquet, "--layout", layout, "--dtype", dtype])
+    second = main(["convert", parquet, back])
+
+    assert first == 0
+    assert second == 0
+    assert Path(back).read_bytes() == Path(source).read_bytes()
+    assert capsys.readouterr().out == (
+        f"converted {source} -> {parquet}: 5 rows, 3 dimensions\n"
+        f"converted {parquet} -> {back}: 5 rows, 3 dimensions\n"
+    )
+
+
+def test_convert_list_layout_written(tmp_path: Path) -> None:
+    source = canonical_csv(tmp_path, "float32")
+    parquet = str(tmp_path / "e.pq")
+
+    status = main(["convert", source, parquet, "--layout", "list"])
+
+    assert status == 0
+    assert embedframe.read_parquet(parquet).equals(embedframe.read_csv(source))
+    assert "embedding" in pd.read_parquet(parquet).columns
+
+
+def test_convert_csv_defaults_to_float32(tmp_path: Path) -> None:
+    """Without --dtype, CSV input is read as float32, as --help documents."""
+    source = write(tmp_path, "in.csv", "filenames,embedding_0,labels\na.png,0.1,0\n")
+    parquet = str(tmp_path / "e.parquet")
+
+    status = main(["convert", source, parquet])
+
+    assert status == 0
+    assert embedframe.read_parquet(parquet)["embedding_0"].dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "bad"),
+    [("in.txt", "out.parquet", "in.txt"), ("in.csv", "out.json", "out.json")],
+    ids=["input", "output"],
+)
+def test_convert_unknown_extension(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    source: str,
+    target: str,
+    bad: str,
+) -> None:
+    write(tmp_path, source, VALID)
+    bad_path = str(tmp_path / bad)
+
+    status = main(["convert", str(tmp_path / source), str(tmp_path / target)])
+
+    assert status == 2
+    assert capsys.readouterr().err == (
+        f"error: cannot tell the format of {bad_path!r} from its extension; use "
+        f"one of .csv, .parquet, .pq\n"
+    )
+    assert not (tmp_path / target).exists()
+
+
+def test_convert_same_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "e.csv", VALID)
+    same = str(tmp_path / "." / "e.csv")
+
+    status = main(["convert", path, same])
+
+    assert status == 2
+    assert capsys.readouterr().err == (
+        "error: IN and OUT are the same file; choose another OUT\n"
+    )
+    assert Path(path).read_text() == VALID
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_convert_missing_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
+) -> None:
+    path = str(tmp_path / f"missing{suffix}")
+    target = tmp_path / "out.csv" if suffix == ".parquet" else tmp_path / "out.pq"
+
+    status = main(["convert", path, str(target)])
+
+    assert status == 1
+    assert capsys.readouterr().err == f"error: {missing_message(path)}\n"
+    assert not target.exists()
+
+
+def test_convert_invalid_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "in.csv", INVALID)
+    target = tmp_path / "out.parquet"
+
+    status = main(["convert", path, str(target)])
+
+    assert status == 1
+    assert len(capsys.readouterr().err.splitlines()) == 3
+    assert not target.exists()
+
+
+# Program-level behaviour
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["--version"])
+
+    assert status == 0
+    assert capsys.readouterr().out == f"embedframe {embedframe.__version__}\n"
+
+
+def test_no_command(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main([])
+
+    error = capsys.readouterr().err
+    assert status == 2
+    assert error.startswith("usage: embedframe")
+    assert error.endswith("error: a command is required\n")
+
+
+def test_unknown_command(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["merge", "a.csv"])
+
+    assert status == 2
+    assert "invalid choice: 'merge'" in capsys.readouterr().err
+
+
+def test_help_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["convert", "--help"])
+
+    assert status == 0
+    assert "--layout {wide,list}" in capsys.readouterr().out
+
+
+def test_module_entry_point() -> None:
+    """python -m embedframe runs the same command line."""
+    result = subprocess.run(
+        [sys.executable, "-m", "embedframe", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0
+    assert result.stdout == f"embedframe {embedframe.__version__}\n"
+    assert result.stderr == ""
+
+
+# info
+
+
+@pytest.mark.skipif(
+    not hasattr(embedframe.EmbeddingAccessor, "describe"),
+    reason="EmbeddingAccessor.describe, which info prints, does not exist yet",
+)
+def test_info_valid_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = canonical_csv(tmp_path, "float32")
+
+    status = main(["info", path])
+
+    output = capsys.readouterr()
+    assert status == 0
+    assert output.out != ""
+    assert output.err == ""
