@@ -436,6 +436,9 @@ def _assemble(
         columns[name] = (
             table.column(name).to_numpy(zero_copy_only=False).astype(np.int64)
         )
+    # NOTE: user columns use Arrow's default pandas conversion, so a nullable
+    # integer column with missing values comes back as float64, which rounds
+    # integers above 2**53.
     for name in layout.user:
         columns[name] = table.column(name).to_pandas()
     for name, values in columns.items():
