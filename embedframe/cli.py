@@ -1,4 +1,4 @@
-"""Command-line interface: ``embedframe check|convert|info ...``.
+"""Command-line interface: ``embedframe check|convert|info|pca|plot ...``.
 
 Each sub-command is a thin function over the library. Exit codes: 0 when
 everything is valid, 1 when a file is invalid or an operation fails, 2 on
@@ -17,8 +17,12 @@ from typing import Any
 
 import pandas as pd
 
-from embedframe._frame import frame_layout
+from embedframe._atomic import atomic_write
+from embedframe._compat import optional_import
+from embedframe._frame import embedding_matrix, frame_layout
 from embedframe._layout import FILENAMES, LABELS, header_problems
+from embedframe._pca import fit_pca, with_projection
+from embedframe._plot import plot_pca
 from embedframe._version import __version__
 from embedframe.errors import EmbeddingParseError, EmbedframeError, Problem
 from embedframe.formats.arrow import read_parquet, write_parquet
@@ -88,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with one sub-parser per command."""
     parser = argparse.ArgumentParser(
         prog="embedframe",
-        description="Check, describe and convert Lightly embedding files.",
+        description="Check, describe, convert, project and plot Lightly embedding "
+        "files.",
     )
     parser.add_argument("--version", action="store_true", help="print the version")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -133,11 +138,72 @@ def build_parser() -> argparse.ArgumentParser:
     _add_validation_options(info)
     info.set_defaults(run=run_info)
 
+    pca = commands.add_parser(
+        "pca", help="add PCA coordinates as columns pca_0 .. pca_<K-1>"
+    )
+    pca.add_argument("input", metavar="FILE", help="CSV or Parquet file")
+    pca.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT",
+        help="where to write the frame with the PCA columns (.csv, .parquet)",
+    )
+    pca.add_argument(
+        "--components",
+        type=int,
+        default=2,
+        metavar="K",
+        help="number of principal components (default 2)",
+    )
+    _add_pca_options(pca)
+    _add_validation_options(pca)
+    pca.set_defaults(run=run_pca)
+
+    plot = commands.add_parser(
+        "plot", help="draw the embeddings on 2 principal components, by label"
+    )
+    plot.add_argument("input", metavar="FILE", help="CSV or Parquet file")
+    plot.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT",
+        help="image file; the extension sets the format (.png, .svg, .pdf)",
+    )
+    plot.add_argument("--title", help="figure title instead of the default one")
+    plot.add_argument(
+        "--dpi",
+        type=int,
+        default=150,
+        help="dots per inch of raster images (default 150)",
+    )
+    _add_pca_options(plot)
+    _add_validation_options(plot)
+    plot.set_defaults(run=run_plot)
+
     schema = commands.add_parser(
         "schema", help="print the JSON Schema of one row of a Lightly CSV file"
     )
     schema.set_defaults(run=run_schema)
     return parser
+
+
+def _add_pca_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fraction",
+        type=float,
+        default=None,
+        help="fit PCA on this share of the rows, in (0, 1], chosen at random; "
+        "all rows by default",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        metavar="S",
+        help="seed for choosing the rows with --fraction",
+    )
 
 
 def _add_validation_options(parser: argparse.ArgumentParser) -> None:
@@ -302,4 +368,52 @@ def run_info(args: argparse.Namespace) -> int:
 def run_schema(args: argparse.Namespace) -> int:
     """Print the JSON Schema that ``schemas/`` holds a copy of."""
     print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+def run_pca(args: argparse.Namespace) -> int:
+    """Write the frame with its PCA coordinates added."""
+    if os.path.abspath(args.input) == os.path.abspath(args.output):
+        raise UsageError("FILE and OUT are the same file; choose another OUT")
+    _require_known_suffix(args.output)
+    frame = read_any(args.input, **_validation(args))
+    model = fit_pca(
+        embedding_matrix(frame),
+        args.components,
+        args.fraction,
+        random_state=args.seed,
+    )
+    write_any(with_projection(frame, model), args.output)
+    assert model.explained_variance_ratio is not None
+    share = float(model.explained_variance_ratio.sum())
+    print(
+        f"wrote {args.output}: {len(frame)} rows with columns pca_0 .. "
+        f"pca_{args.components - 1}, {share:.1%} of the variance"
+    )
+    return 0
+
+
+def run_plot(args: argparse.Namespace) -> int:
+    """Save the 2-D PCA scatter plot of one file as an image."""
+    try:
+        figure_module = optional_import("matplotlib.figure", extra="plot")
+    except ImportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    formats = figure_module.Figure().canvas.get_supported_filetypes()
+    suffix = Path(args.output).suffix.lower().removeprefix(".")
+    if suffix not in formats:
+        known = ", ".join(f".{name}" for name in sorted(formats))
+        raise UsageError(
+            f"cannot tell the image format of {args.output!r} from its "
+            f"extension; use one of {known}"
+        )
+
+    frame = read_any(args.input, **_validation(args))
+    figure = plot_pca(
+        frame, fraction=args.fraction, random_state=args.seed, title=args.title
+    )
+    with atomic_write(args.output) as handle:
+        figure.savefig(handle, format=suffix, dpi=args.dpi)
+    print(f"wrote {args.output}: PCA plot of {len(frame)} embeddings")
     return 0
