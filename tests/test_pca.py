@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -447,3 +449,19 @@ class TestWithProjection:
         pd.testing.assert_frame_equal(frame, before)
         assert result.index.equals(frame.index)
         assert not result[pca_columns(2)].isna().any().any()
+
+
+def test_benchmark_runs_on_small_data(capsys: pytest.CaptureFixture[str]) -> None:
+    path = Path(__file__).parent.parent / "benchmarks" / "bench_pca.py"
+    spec = importlib.util.spec_from_file_location("bench_pca", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    code = module.main(["--rows", "300", "--dim", "8", "--repeats", "1"])
+
+    assert code == 0
+    output = capsys.readouterr().out
+    assert output.startswith("PCA fit + transform, 300 x 8 float32, 2 components\n")
+    assert "ratio lightly / embedframe: " in output
