@@ -144,7 +144,7 @@ class TestVote:
 
     def test_weights_favour_closer_neighbours(self) -> None:
         # Two far neighbours of label 1 against one close neighbour of
-        # label 0: a plain majority says 1, the weighted vote says 0.
+        # label 0: a plain majority predicts 1, the weighted vote predicts 0.
         embeddings = np.array(
             [[1.0, 0.0], [1.0, 0.1], [0.3, 1.0], [0.3, -1.0], [-1.0, 0.2]]
         )
