@@ -31,7 +31,7 @@ def _run(arguments: list[str]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Check, describe, convert and plot the bundled sample.
+    """Check, describe, convert, project and plot the bundled sample.
 
     Parameters
     ----------
@@ -73,6 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: the round trip changed the data", file=sys.stderr)
         return 1
 
+    _run(["pca", sample, "-o", str(out / "digits-pca.parquet"), "--seed", "0"])
+    _run(["plot", sample, "-o", str(out / "digits-pca.png")])
     print(f"\nDone. Outputs are in {out}/")
     return 0
 
