@@ -1,12 +1,12 @@
 """Parsing of Lightly CSV files, with problems located by physical line.
 
 Reading has two paths. The fast path streams typed record batches from
-pyarrow's multi-threaded parser straight into one preallocated embedding
-block, so peak memory stays close to the final frame. Any problem it cannot
-report precisely (a value that does not parse, a row with the wrong number of
-fields, a missing value that is not part of a trailing blank line) sends the
-file to the slow path, which re-reads every column as text single-threaded
-and reports each problem with its line and column.
+pyarrow's parser straight into one preallocated embedding block, so peak
+memory stays close to the size of the final frame. Some problems cannot be
+located there: a value that does not parse, a row with the wrong number of
+fields, or a missing value outside a trailing blank line. A file with any of
+them goes to the slow path, which re-reads every column as text on one
+thread and reports each problem with its line and column.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class Parsed:
         """Return the physical line of every data record, computed once.
 
         A record is a row of the file after CSV parsing, so a quoted value
-        with a newline makes a record span several lines. Index i holds
+        with a newline makes a record span several lines. Index i is
         record number i + 2, because record 1 is the header.
         """
         if self._lines is None:
@@ -86,9 +86,9 @@ def read_header(path: str) -> tuple[list[str], int]:
                 ],
             )
         handle.seek(len(_BOM) if start.startswith(_BOM) else 0)
-        # Bytes after the header are decoded too, because the wrapper reads
-        # ahead, so invalid UTF-8 is kept as surrogates and only rejected in
-        # the header itself; the parser reports it in the data.
+        # The wrapper reads ahead and decodes data bytes too. Invalid UTF-8
+        # is kept as surrogates, so only the header rejects it here, and the
+        # parser reports it in the data with a line number.
         text = io.TextIOWrapper(
             handle, encoding="utf-8", errors="surrogateescape", newline=""
         )

@@ -19,11 +19,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from embedframe._layout import Layout
+from embedframe._layout import FILENAMES, LABELS, Layout
 
 __all__ = ["format_lines", "quote_text"]
 
-#: Values formatted per step; about 8 MB of text for typical embeddings.
+#: Values formatted per step: an estimated 10 MB of text at 10 bytes per value.
 _CHUNK_VALUES = 1 << 20
 
 
@@ -70,13 +70,12 @@ def _format_rows(
     chunk: pd.DataFrame, matrix: npt.NDArray[Any], layout: Layout
 ) -> memoryview:
     """Format rows as CSV lines, each ending with a newline."""
-    texts = [_column_text(chunk[name]) for name in layout.columns[:1]]
-    texts.append(_vector_text(matrix))
-    names = [*layout.extras, *layout.columns[1 + layout.dim + len(layout.extras) :]]
-    texts.extend(_column_text(chunk[name]) for name in names)
-    # Joining with an empty last column ends each line with the separator,
-    # so one more join with "\n" closes the lines.
+    texts = [_column_text(chunk[FILENAMES]), _vector_text(matrix)]
+    for name in (*layout.extras, LABELS, *layout.user):
+        texts.append(_column_text(chunk[name]))
     lines = pc.binary_join_element_wise(*texts, ",")
+    # Joining each line with an empty string, with "\n" as the separator,
+    # ends every line with a newline.
     empty = pa.array([""] * len(chunk), type=pa.string())
     lines = pc.binary_join_element_wise(lines, empty, "\n")
     return _string_bytes(lines)

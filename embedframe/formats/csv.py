@@ -1,13 +1,12 @@
 """Lightly CSV files: a vectorised reader and writer.
 
-The reader parses with pyarrow's multi-threaded CSV engine. It keeps the
-happy path free of per-row Python work: line numbers are only computed when
-there is a problem to report. Every problem found is reported at once, each
-with its physical line (1-based), column, what was expected and what was
-found.
+The reader streams the file through pyarrow's CSV parser with no per-row
+Python work on valid files; line numbers are computed only when there is a
+problem to report. Every problem found is reported at once, each with its
+physical line (1-based), column, what was expected and what was found.
 
-The writer formats each column with pyarrow's shortest round-trip float
-formatting, quotes only the values that need it and writes through
+The writer formats floats with pyarrow's shortest round-trip conversion,
+quotes only the values that need it and writes through
 :func:`embedframe._atomic.atomic_write`.
 """
 
