@@ -361,8 +361,17 @@ def run_info(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2, allow_nan=False))
     else:
         for key, value in summary.items():
-            print(f"{key}: {value}")
+            print(f"{key}: {_info_text(value)}")
     return 0
+
+
+def _info_text(value: object) -> str:
+    """Format one ``info`` value: floats to 6 significant digits."""
+    if value is None:
+        return "not applicable"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
 
 
 def run_schema(args: argparse.Namespace) -> int:

@@ -459,3 +459,19 @@ def test_info_valid_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert status == 0
     assert output.out != ""
     assert output.err == ""
+
+
+def test_info_text_single_class(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Statistics that need two classes print as 'not applicable'."""
+    path = write(tmp_path, "one.csv", "filenames,embedding_0,labels\na,3,0\nb,4,0\n")
+
+    code = main(["info", path])
+
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert "rows: 2" in lines
+    assert "norm_mean: 3.5" in lines
+    assert "knn_accuracy: not applicable" in lines
+    assert "knn_k: not applicable" in lines
