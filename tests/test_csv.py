@@ -12,7 +12,9 @@ from hypothesis import given
 from strategies import embedding_frames
 
 import embedframe
+from conftest import make_embedding_frame
 from embedframe import EmbeddingParseError, EmbeddingValueError
+from embedframe.formats import _csv_reader
 from embedframe.formats import csv as csv_format
 
 HEADER = "filenames,embedding_0,embedding_1,labels\n"
@@ -171,6 +173,65 @@ class TestReadValid:
 
         assert np.shares_memory(frame.emb.matrix, frame.emb.matrix)
         assert np.shares_memory(frame.emb.matrix, frame["embedding_1"].to_numpy())
+
+
+class TestParallelParts:
+    """Files without quotes are parsed in parts on parallel threads."""
+
+    @pytest.mark.parametrize("parts", [1, 2, 3, 7])
+    def test_parts_agree(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parts: int
+    ) -> None:
+        frame = make_embedding_frame(97, 5)
+        path = tmp_path / "e.csv"
+        frame.emb.to_csv(path)
+        monkeypatch.setattr(_csv_reader, "_PARTS", parts)
+
+        back = embedframe.read_csv(path)
+
+        pd.testing.assert_frame_equal(back, frame)
+
+    def test_problem_in_later_part(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        rows = "".join(f"f{i},{i},1,0\n" for i in range(40))
+        rows += "bad,1,x,0\n"
+        path = write(tmp_path, HEADER + rows)
+        monkeypatch.setattr(_csv_reader, "_PARTS", 4)
+
+        error = parse_error(path)
+
+        assert str(error) == (
+            f"{path}:42: column 'embedding_1': expected a number, found 'x'"
+        )
+
+    @pytest.mark.parametrize("tail", ["", "\r"])
+    def test_carriage_return_line_ends(self, tmp_path: Path, tail: str) -> None:
+        """Old Mac files end lines with a lone carriage return."""
+        path = write(tmp_path, HEADER.replace("\n", "\r") + "a,1,2,0\rb,3,4,1" + tail)
+
+        frame = embedframe.read_csv(path)
+
+        assert frame["filenames"].tolist() == ["a", "b"]
+        np.testing.assert_array_equal(frame.emb.matrix, [[1, 2], [3, 4]])
+
+    def test_carriage_return_problem_line(self, tmp_path: Path) -> None:
+        path = write(tmp_path, HEADER.replace("\n", "\r") + "a,1,2,0\rb,x,4,1\r")
+
+        error = parse_error(path)
+
+        assert str(error) == (
+            f"{path}:3: column 'embedding_0': expected a number, found 'x'"
+        )
+
+    def test_trailing_blank_lines_in_last_part(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        rows = "".join(f"f{i},{i},1,0\n" for i in range(30))
+        path = write(tmp_path, HEADER + rows + "\n\n")
+        monkeypatch.setattr(_csv_reader, "_PARTS", 3)
+
+        assert len(embedframe.read_csv(path)) == 30
 
 
 class TestReadErrors:

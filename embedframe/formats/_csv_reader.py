@@ -13,7 +13,12 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+import mmap
+import os
+import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +37,10 @@ __all__ = ["Parsed", "parse", "read_header"]
 _BOM = b"\xef\xbb\xbf"
 #: Bytes of text pyarrow parses as one block; each block becomes one batch.
 _BLOCK_BYTES = 1 << 20
+#: Parts of a file without quotes that are parsed on parallel threads.
+_PARTS = max(1, min(os.cpu_count() or 1, 4))
+#: A line end as Python's csv module and pyarrow's parser see it.
+_LINE_END = re.compile(rb"\r\n|\n|\r")
 
 
 @dataclass
@@ -126,16 +135,28 @@ def parse(
     EmbeddingParseError
         Listing every format problem.
     """
-    newlines = _count_newlines(path)
-    if newlines < header_lines:
-        # The header is the whole file and has no final newline.
+    parts = _plan_parts(path, header_lines, _PARTS)
+    if not parts:
+        # The header is the whole file.
         empty = pa.table({name: pa.array([], pa.string()) for name in names})
         parsed = Parsed(empty, header_lines)
         frame, _ = _to_frame(parsed, layout, dtype)
         return frame, parsed
-    fast = _read_fast(path, layout, dtype, header_lines, newlines)
+
+    fast = _read_fast(path, names, layout, dtype, parts)
     if fast is not None:
-        return fast
+        block, text = fast
+        parsed = Parsed(text, header_lines)
+        problems: list[Problem] = []
+        rows = _Rows(parsed, None)
+        integers = {
+            name: _integer_column(rows, name, problems)
+            for name in (*layout.extras, LABELS)
+        }
+        if problems:
+            raise EmbeddingParseError(path, problems)
+        return _assemble(block, text, layout, integers), parsed
+
     parsed = _diagnose(path, names, header_lines)
     frame, problems = _to_frame(parsed, layout, dtype)
     if problems:
@@ -162,79 +183,181 @@ def _options(
     return parse_options, convert_options
 
 
-def _read_fast(
-    path: str, layout: Layout, dtype: str, header_lines: int, newlines: int
-) -> tuple[pd.DataFrame, Parsed] | None:
-    """Stream typed batches into one block; None if the file needs diagnosis."""
+@dataclass(frozen=True)
+class _Part:
+    """A byte range of the body that starts and ends on a line boundary."""
+
+    start: int
+    stop: int
+    # Exact row count when the file has no quotes, else an upper bound.
+    rows: int
+
+
+def _plan_parts(path: str, header_lines: int, count: int) -> list[_Part]:
+    """Split the body into ``count`` parts of similar size at line ends.
+
+    Without quote characters and lone carriage returns, every newline ends a
+    row, so the parts can be parsed independently and their row counts are
+    exact. Otherwise a newline may sit inside a quoted value, so the body
+    stays one part whose count of line ends only bounds its rows. The list
+    is empty when the file has no body.
+    """
+    size = os.path.getsize(path)
+    if size == 0:
+        return []
+    with (
+        open(path, "rb") as handle,
+        mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data,
+    ):
+        # The csv module counted header lines ending in \r\n, \n or \r.
+        start = 0
+        for _, match in zip(
+            range(header_lines), _LINE_END.finditer(data), strict=False
+        ):
+            start = match.end()
+        if start == 0 or start >= size:
+            return []
+
+        newlines = _count_byte(data, b"\n", start, size)
+        lone_returns = 0
+        if data.find(b"\r", start) >= 0:
+            lone_returns = _count_byte(data, b"\r", start, size) - _count_byte(
+                data, b"\r\n", start, size
+            )
+        if lone_returns or data.find(b'"', start) >= 0:
+            ends_open = data[size - 1 : size] not in (b"\n", b"\r")
+            return [_Part(start, size, newlines + lone_returns + int(ends_open))]
+
+        bounds = [start]
+        for share in range(1, count):
+            target = start + (size - start) * share // count
+            cut = data.find(b"\n", max(bounds[-1], target))
+            if cut < 0:
+                break
+            bounds.append(cut + 1)
+        bounds.append(size)
+        parts = []
+        for first, last in itertools.pairwise(bounds):
+            if last > first:
+                lines = _count_byte(data, b"\n", first, last)
+                ends_open = data[last - 1 : last] != b"\n"
+                parts.append(_Part(first, last, lines + int(ends_open)))
+        return parts
+
+
+def _count_byte(data: mmap.mmap, pattern: bytes, start: int, stop: int) -> int:
+    count = 0
+    # Chunks overlap by one byte less than the pattern, so a match across a
+    # chunk boundary is counted once, in the chunk where it starts.
+    overlap = len(pattern) - 1
+    for position in range(start, stop, 1 << 24):
+        end = min(stop, position + (1 << 24) + overlap)
+        count += data[position:end].count(pattern)
+    return count
+
+
+@dataclass
+class _PartResult:
+    """What one part's reader produced: text batches and rows with gaps."""
+
+    text: list[pa.RecordBatch]
+    missing: list[npt.NDArray[np.intp]]
+    rows: int
+    clean: bool
+
+
+def _read_part(
+    source: pa.Buffer,
+    part: _Part,
+    offset: int,
+    block: npt.NDArray[Any],
+    names: list[str],
+    layout: Layout,
+) -> _PartResult:
+    """Stream one part into ``block`` from column ``offset`` on."""
     skipped: list[Any] = []
 
     def skip(row: Any) -> str:
         skipped.append(row)
         return "skip"
 
-    numeric = np.dtype(dtype)
     text_names = [FILENAMES, *layout.extras, LABELS, *layout.user]
     embedding_names = list(layout.embeddings)
     types = dict.fromkeys(text_names, pa.string())
-    types.update(dict.fromkeys(layout.embeddings, pa.from_numpy_dtype(numeric)))
+    types.update(dict.fromkeys(embedding_names, pa.from_numpy_dtype(block.dtype)))
     parse_options, convert_options = _options(types, skip)
-    read_options = pv.ReadOptions(use_threads=True, block_size=_BLOCK_BYTES)
-
-    # Every row ends with a newline except maybe the last, so the newline
-    # count bounds the row count and the block never has to grow.
-    block = np.empty((layout.dim, newlines + 1), dtype=numeric)
-    batches: list[pa.RecordBatch] = []
-    missing: list[npt.NDArray[np.intp]] = []
-    rows = 0
+    read_options = pv.ReadOptions(
+        use_threads=True, block_size=_BLOCK_BYTES, column_names=names
+    )
+    result = _PartResult([], [], 0, clean=False)
+    body = pa.BufferReader(source.slice(part.start, part.stop - part.start))
     try:
         reader = pv.open_csv(
-            path,
+            body,
             read_options=read_options,
             parse_options=parse_options,
             convert_options=convert_options,
         )
         for batch in reader:
-            end = rows + batch.num_rows
+            first = offset + result.rows
+            last = first + batch.num_rows
+            if last > offset + part.rows:
+                return result
             vectors = batch.select(embedding_names)
             for column in vectors.columns:
                 if column.null_count:
                     is_null = column.is_null().to_numpy(zero_copy_only=False)
-                    missing.append(np.flatnonzero(is_null) + rows)
+                    result.missing.append(np.flatnonzero(is_null) + first)
             # One column-major copy per batch, transposed into the block.
             tensor = vectors.to_tensor(null_to_nan=True, row_major=False)
-            block[:, rows:end] = tensor.to_numpy().T
-            batches.append(batch.select(text_names))
-            rows = end
+            block[:, first:last] = tensor.to_numpy().T
+            result.text.append(batch.select(text_names))
+            result.rows += batch.num_rows
     except (pa.ArrowInvalid, UnicodeDecodeError):
+        return result
+    result.clean = not skipped
+    return result
+
+
+def _read_fast(
+    path: str, names: list[str], layout: Layout, dtype: str, parts: list[_Part]
+) -> tuple[npt.NDArray[Any], pa.Table] | None:
+    """Stream typed batches into one block; None if the file needs diagnosis.
+
+    Parts are parsed on parallel threads, each into its own columns of the
+    block, because one pyarrow stream decodes its blocks in order.
+    """
+    # Row counts are exact for several parts and an upper bound for one, so
+    # the block is allocated once and never grows.
+    offsets = list(itertools.accumulate((part.rows for part in parts), initial=0))
+    block = np.empty((layout.dim, offsets[-1]), dtype=np.dtype(dtype))
+    source = pa.memory_map(path).read_buffer()
+    with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+        futures = [
+            pool.submit(_read_part, source, part, offset, block, names, layout)
+            for part, offset in zip(parts, offsets, strict=False)
+        ]
+        results = [future.result() for future in futures]
+    if not all(result.clean for result in results):
         return None
-    if skipped:
+    if len(parts) > 1 and any(
+        result.rows != part.rows for result, part in zip(results, parts, strict=True)
+    ):
+        # A line ending that the newline count missed, such as a lone "\r".
         return None
 
+    rows = sum(result.rows for result in results)
+    text_names = [FILENAMES, *layout.extras, LABELS, *layout.user]
     schema = pa.schema([(name, pa.string()) for name in text_names])
-    parsed = Parsed(pa.Table.from_batches(batches, schema=schema), header_lines)
+    batches = [batch for result in results for batch in result.text]
+    text = pa.Table.from_batches(batches, schema=schema)
+    missing = [found for result in results for found in result.missing]
     if missing:
-        rows = _trailing_blank_start(np.unique(np.concatenate(missing)), parsed.table)
+        rows = _trailing_blank_start(np.unique(np.concatenate(missing)), text)
         if rows < 0:
             return None
-        parsed.table = parsed.table.slice(0, rows)
-
-    problems: list[Problem] = []
-    kept = _Rows(parsed, None)
-    integers = {
-        name: _integer_column(kept, name, problems) for name in (*layout.extras, LABELS)
-    }
-    if problems:
-        raise EmbeddingParseError(path, problems)
-    frame = _assemble(block[:, :rows], parsed.table, layout, integers)
-    return frame, parsed
-
-
-def _count_newlines(path: str) -> int:
-    count = 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 24):
-            count += chunk.count(b"\n")
-    return count
+        text = text.slice(0, rows)
+    return block[:, :rows], text
 
 
 def _trailing_blank_start(missing_rows: npt.NDArray[np.intp], text: pa.Table) -> int:
