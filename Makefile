@@ -35,6 +35,7 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/bench_pca.py
 
 schemas: $(STAMP)
 	$(BIN)/embedframe schema > schemas/lightly-embeddings.schema.json

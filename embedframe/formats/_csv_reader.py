@@ -14,13 +14,12 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import mmap
 import os
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -201,59 +200,115 @@ def _plan_parts(path: str, header_lines: int, count: int) -> list[_Part]:
     exact. Otherwise a newline may sit inside a quoted value, so the body
     stays one part whose count of line ends only bounds its rows. The list
     is empty when the file has no body.
+
+    The file is read with plain reads, not memory-mapped, because mapped
+    pages would count towards the process's resident memory.
     """
     size = os.path.getsize(path)
-    if size == 0:
-        return []
-    with (
-        open(path, "rb") as handle,
-        mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data,
-    ):
-        # The csv module counted header lines ending in \r\n, \n or \r.
-        start = 0
-        for _, match in zip(
-            range(header_lines), _LINE_END.finditer(data), strict=False
-        ):
-            start = match.end()
-        if start == 0 or start >= size:
+    with open(path, "rb") as handle:
+        start = _header_end(handle, header_lines)
+        if start is None or start >= size:
             return []
-
-        newlines = _count_byte(data, b"\n", start, size)
-        lone_returns = 0
-        if data.find(b"\r", start) >= 0:
-            lone_returns = _count_byte(data, b"\r", start, size) - _count_byte(
-                data, b"\r\n", start, size
-            )
-        if lone_returns or data.find(b'"', start) >= 0:
-            ends_open = data[size - 1 : size] not in (b"\n", b"\r")
-            return [_Part(start, size, newlines + lone_returns + int(ends_open))]
-
         bounds = [start]
         for share in range(1, count):
             target = start + (size - start) * share // count
-            cut = data.find(b"\n", max(bounds[-1], target))
-            if cut < 0:
+            cut = _next_line_start(handle, max(bounds[-1], target), size)
+            if cut >= size:
                 break
-            bounds.append(cut + 1)
+            bounds.append(cut)
         bounds.append(size)
-        parts = []
-        for first, last in itertools.pairwise(bounds):
-            if last > first:
-                lines = _count_byte(data, b"\n", first, last)
-                ends_open = data[last - 1 : last] != b"\n"
-                parts.append(_Part(first, last, lines + int(ends_open)))
-        return parts
+        scan = _scan(handle, bounds)
+
+    if scan.lone_returns or scan.quoted:
+        rows = sum(scan.newlines) + scan.lone_returns + int(scan.ends_open)
+        return [_Part(start, size, rows)]
+    parts = []
+    for index, (first, last) in enumerate(itertools.pairwise(bounds)):
+        open_end = scan.ends_open and last == size
+        parts.append(_Part(first, last, scan.newlines[index] + int(open_end)))
+    return parts
 
 
-def _count_byte(data: mmap.mmap, pattern: bytes, start: int, stop: int) -> int:
-    count = 0
-    # Chunks overlap by one byte less than the pattern, so a match across a
-    # chunk boundary is counted once, in the chunk where it starts.
-    overlap = len(pattern) - 1
-    for position in range(start, stop, 1 << 24):
-        end = min(stop, position + (1 << 24) + overlap)
-        count += data[position:end].count(pattern)
-    return count
+def _header_end(handle: BinaryIO, header_lines: int) -> int | None:
+    """Return the offset after the header, or None if the file is only a header."""
+    handle.seek(0)
+    data = b""
+    while True:
+        chunk = handle.read(1 << 16)
+        data += chunk
+        # A \r at the end of the data may be the first half of \r\n.
+        complete = data if not chunk else data[:-1]
+        ends = list(itertools.islice(_LINE_END.finditer(complete), header_lines))
+        if len(ends) == header_lines:
+            return ends[-1].end()
+        if not chunk:
+            return None
+
+
+def _next_line_start(handle: BinaryIO, position: int, size: int) -> int:
+    """Return the offset after the first newline at or after ``position``."""
+    handle.seek(position)
+    while position < size:
+        chunk = handle.read(1 << 16)
+        found = chunk.find(b"\n")
+        if found >= 0:
+            return position + found + 1
+        position += len(chunk)
+    return size
+
+
+@dataclass
+class _Scan:
+    """Counts over the body, one newline count per part."""
+
+    newlines: list[int]
+    lone_returns: int
+    quoted: bool
+    ends_open: bool
+
+
+def _scan(handle: BinaryIO, bounds: list[int]) -> _Scan:
+    scan = _Scan([0] * (len(bounds) - 1), 0, quoted=False, ends_open=False)
+    returns = pairs = 0
+    last = b""
+    for index, (first, stop) in enumerate(itertools.pairwise(bounds)):
+        handle.seek(first)
+        for position in range(first, stop, 1 << 24):
+            chunk = handle.read(min(1 << 24, stop - position))
+            scan.newlines[index] += chunk.count(b"\n")
+            scan.quoted = scan.quoted or b'"' in chunk
+            if b"\r" in chunk:
+                returns += chunk.count(b"\r")
+                pairs += chunk.count(b"\r\n")
+            # A \r\n split between chunks or parts.
+            pairs += last == b"\r" and chunk[:1] == b"\n"
+            last = chunk[-1:]
+    scan.lone_returns = returns - pairs
+    scan.ends_open = last not in (b"\n", b"\r")
+    return scan
+
+
+class _Range(io.RawIOBase):
+    """A read-only view of ``length`` bytes of an open file from ``start``."""
+
+    def __init__(self, path: str, start: int, length: int) -> None:
+        super().__init__()
+        self._handle = open(path, "rb")
+        self._handle.seek(start)
+        self._left = length
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")[: self._left]
+        count = self._handle.readinto(view)
+        self._left -= count
+        return count
+
+    def close(self) -> None:
+        self._handle.close()
+        super().close()
 
 
 @dataclass
@@ -267,7 +322,7 @@ class _PartResult:
 
 
 def _read_part(
-    source: pa.Buffer,
+    path: str,
     part: _Part,
     offset: int,
     block: npt.NDArray[Any],
@@ -290,7 +345,7 @@ def _read_part(
         use_threads=True, block_size=_BLOCK_BYTES, column_names=names
     )
     result = _PartResult([], [], 0, clean=False)
-    body = pa.BufferReader(source.slice(part.start, part.stop - part.start))
+    body = pa.PythonFile(_Range(path, part.start, part.stop - part.start), mode="r")
     try:
         reader = pv.open_csv(
             body,
@@ -315,6 +370,8 @@ def _read_part(
             result.rows += batch.num_rows
     except (pa.ArrowInvalid, UnicodeDecodeError):
         return result
+    finally:
+        body.close()
     result.clean = not skipped
     return result
 
@@ -331,10 +388,9 @@ def _read_fast(
     # the block is allocated once and never grows.
     offsets = list(itertools.accumulate((part.rows for part in parts), initial=0))
     block = np.empty((layout.dim, offsets[-1]), dtype=np.dtype(dtype))
-    source = pa.memory_map(path).read_buffer()
     with ThreadPoolExecutor(max_workers=len(parts)) as pool:
         futures = [
-            pool.submit(_read_part, source, part, offset, block, names, layout)
+            pool.submit(_read_part, path, part, offset, block, names, layout)
             for part, offset in zip(parts, offsets, strict=False)
         ]
         results = [future.result() for future in futures]
