@@ -29,7 +29,7 @@ __all__ = [
 FILENAMES = "filenames"
 #: Name of the column with one integer label per row.
 LABELS = "labels"
-#: Optional 0/1 columns the Lightly format knows about.
+#: Optional 0/1 columns that the Lightly format defines.
 KNOWN_EXTRAS = ("masked", "selected")
 #: Full-match pattern of an embedding column name, without leading zeros.
 EMBEDDING_PATTERN = re.compile(r"embedding_(0|[1-9][0-9]*)")

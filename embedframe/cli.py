@@ -37,7 +37,7 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 class UsageError(Exception):
-    """A command line that parses but asks for something impossible."""
+    """A command line that parses but requests something impossible."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -375,7 +375,7 @@ def _info_text(value: object) -> str:
 
 
 def run_schema(args: argparse.Namespace) -> int:
-    """Print the JSON Schema that ``schemas/`` holds a copy of."""
+    """Print the JSON Schema of one row; ``schemas/`` contains a copy."""
     print(json.dumps(json_schema(), indent=2))
     return 0
 

@@ -197,7 +197,7 @@ def load_embeddings_as_dict(
     dict or tuple
         ``{"embeddingName": ..., "embeddings": [{"fileName", "value",
         "label"}, ...]}``, followed by the values of :func:`load_embeddings`
-        when ``return_all`` is True. The payload never holds NaN or infinity.
+        when ``return_all`` is True. The payload never contains NaN or infinity.
 
     Raises
     ------

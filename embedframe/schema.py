@@ -12,7 +12,7 @@ Two forms of one set of rules:
   a strict mode that rejects user columns.
 
 :func:`json_schema` states the same rules as a JSON Schema document for one
-row; ``embedframe schema`` prints it, and ``schemas/`` holds a copy.
+row; ``embedframe schema`` prints it, and ``schemas/`` contains a copy.
 """
 
 from __future__ import annotations
