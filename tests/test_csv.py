@@ -53,6 +53,19 @@ class TestReadValid:
         expected = np.array([[0.5, -1.25], [2.0, 0.001]], dtype=np.float32)
         np.testing.assert_array_equal(frame.emb.matrix, expected)
 
+    def test_auto_dtype(self, tmp_path: Path) -> None:
+        """'auto' keeps float32 only when no value would change."""
+        exact = write(tmp_path, HEADER + "a,0.5,2,1\n", "exact.csv")
+        precise = write(tmp_path, HEADER + "a,0.1,1e39,1\n", "precise.csv")
+
+        narrow = embedframe.read_csv(exact, dtype="auto")
+        wide = embedframe.read_csv(precise, dtype="auto")
+
+        assert narrow["embedding_0"].dtype == np.float32
+        assert narrow.columns.tolist() == wide.columns.tolist()
+        assert wide["embedding_0"].dtype == np.float64
+        assert wide["embedding_1"].tolist() == [1e39]
+
     def test_float64_on_request(self, tmp_path: Path) -> None:
         path = write(tmp_path, HEADER + "a.png,0.1,0.2,1\n")
 
@@ -400,7 +413,9 @@ class TestReadErrors:
 
         with pytest.raises(
             EmbeddingValueError,
-            match=re.escape("dtype must be 'float32' or 'float64' (got 'float16')."),
+            match=re.escape(
+                "dtype must be 'float32', 'float64' or 'auto' (got 'float16')."
+            ),
         ):
             embedframe.read_csv(path, dtype="float16")  # type: ignore[arg-type]
 

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
+from typing import Literal
 
+import numpy as np
 import pandas as pd
 import pandera.errors
 
@@ -34,7 +37,7 @@ logger = logging.getLogger(__name__)
 def read_csv(
     path: str | os.PathLike[str],
     *,
-    dtype: FloatDtype = "float32",
+    dtype: FloatDtype | Literal["auto"] = "float32",
     validate: bool = True,
     strict: bool = False,
     allow_duplicates: bool = False,
@@ -55,8 +58,11 @@ def read_csv(
     ----------
     path : str or os.PathLike
         The CSV file.
-    dtype : {'float32', 'float64'}, default 'float32'
+    dtype : {'float32', 'float64', 'auto'}, default 'float32'
         dtype of the embedding block. Values are rounded once, from text.
+        'auto' reads float64 and keeps float32 only when every value is
+        exactly a float32, so no precision is lost either way; it needs
+        twice the memory while reading.
     validate : bool, default True
         Check the schema rules (unique file names, finite values); format
         errors are always reported.
@@ -90,9 +96,9 @@ def read_csv(
     0     a.png          0.5          1.0       2
     """
     source = os.fspath(path)
-    if dtype not in ("float32", "float64"):
+    if dtype not in ("float32", "float64", "auto"):
         raise EmbeddingValueError(
-            f"dtype must be 'float32' or 'float64' (got {dtype!r})."
+            f"dtype must be 'float32', 'float64' or 'auto' (got {dtype!r})."
         )
     names, header_lines = read_header(source)
     problems = header_problems(names, strict=strict)
@@ -100,18 +106,51 @@ def read_csv(
         raise EmbeddingParseError(source, problems)
     layout = resolve_layout(names, strict=strict)
 
-    frame, parsed = parse(source, names, layout, dtype, header_lines)
+    parse_dtype = "float64" if dtype == "auto" else dtype
+    frame, parsed = parse(source, names, layout, parse_dtype, header_lines)
+    if dtype == "auto":
+        frame = narrow_if_exact(frame, layout.embeddings)
     if validate:
-        _validate(frame, parsed, source, dtype, allow_duplicates, allow_nonfinite)
+        _validate(frame, parsed, source, allow_duplicates, allow_nonfinite)
     logger.info("Read %s: %d rows, %d dimensions", source, len(frame), layout.dim)
     return frame
+
+
+def narrow_if_exact(frame: pd.DataFrame, embeddings: Sequence[str]) -> pd.DataFrame:
+    """Return ``frame`` with float32 embeddings if that loses no value.
+
+    Examples
+    --------
+    >>> from embedframe import build_frame
+    >>> exact = build_frame(np.array([[0.5, 2.0]]), ["a"], [0])
+    >>> narrow_if_exact(exact, ["embedding_0", "embedding_1"]).emb.matrix.dtype
+    dtype('float32')
+    >>> precise = build_frame(np.array([[0.1, 2.0]]), ["a"], [0])
+    >>> narrow_if_exact(precise, ["embedding_0", "embedding_1"]).emb.matrix.dtype
+    dtype('float64')
+    """
+    matrix = frame[list(embeddings)].to_numpy()
+    if matrix.dtype != np.float64:
+        return frame
+    with np.errstate(over="ignore"):
+        narrow = matrix.astype(np.float32)
+    # NaN compares unequal to itself, so compare the bits of the round trip.
+    if not np.array_equal(
+        narrow.astype(np.float64).view(np.uint64), matrix.view(np.uint64)
+    ):
+        return frame
+    narrowed = pd.DataFrame(
+        narrow, columns=list(embeddings), index=frame.index, copy=False
+    )
+    others = [name for name in frame.columns if name not in set(embeddings)]
+    result = pd.concat([frame[others[:1]], narrowed, frame[others[1:]]], axis=1)
+    return result[list(frame.columns)]
 
 
 def _validate(
     frame: pd.DataFrame,
     parsed: Parsed,
     path: str,
-    dtype: FloatDtype,
     allow_duplicates: bool,
     allow_nonfinite: bool,
 ) -> None:
