@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -147,3 +148,126 @@ class TestAtomicWrite:
 
         assert target.read_bytes() == b"old"
         assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
+
+    def test_missing_folder_names_target(self, tmp_path: Path) -> None:
+        target = tmp_path / "missing" / "out.bin"
+        message = (
+            f"Cannot write {target}: the folder {tmp_path / 'missing'} does not "
+            f"exist. Create it first or choose another path."
+        )
+
+        with pytest.raises(FileNotFoundError, match=re.escape(message)) as caught:
+            with atomic_write(target):
+                pass
+
+        assert caught.value.errno == errno.ENOENT
+        assert os.listdir(tmp_path) == []
+
+    def test_directory_target_names_it(self, tmp_path: Path) -> None:
+        target = tmp_path / "out.parquet"
+        target.mkdir()
+        message = f"Cannot write {target}: it is a directory. Choose a file name."
+
+        with pytest.raises(IsADirectoryError, match=re.escape(message)) as caught:
+            with atomic_write(target):
+                pass
+
+        assert caught.value.errno == errno.EISDIR
+        assert os.listdir(tmp_path) == ["out.parquet"]
+        assert os.listdir(target) == []
+
+    def test_file_as_folder_names_it(self, tmp_path: Path) -> None:
+        blocker = tmp_path / "data"
+        blocker.write_bytes(b"")
+        direct = blocker / "out.bin"
+        nested = blocker / "sub" / "out.bin"
+
+        with pytest.raises(
+            NotADirectoryError,
+            match=re.escape(
+                f"Cannot write {direct}: {blocker} is a file, not a folder."
+            ),
+        ):
+            with atomic_write(direct):
+                pass
+        with pytest.raises(
+            NotADirectoryError,
+            match=re.escape(
+                f"Cannot write {nested}: a part of {blocker / 'sub'} is a file, "
+                f"not a folder."
+            ),
+        ):
+            with atomic_write(nested):
+                pass
+
+    def test_relative_path_kept_in_message(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.chdir(tmp_path)
+        message = (
+            f"Cannot write nodir/out.csv: the folder {tmp_path / 'nodir'} does "
+            f"not exist. Create it first or choose another path."
+        )
+
+        with pytest.raises(FileNotFoundError, match=re.escape(message)):
+            with atomic_write("nodir/out.csv"):
+                pass
+
+    def test_os_error_names_target_not_temporary(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """An error creating the temporary file names the requested path."""
+        target = tmp_path / "out.bin"
+
+        def denied(*args: object, **kwargs: object) -> tuple[int, str]:
+            temporary = str(tmp_path / ".out.bin.abc123")
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), temporary)
+
+        monkeypatch.setattr("embedframe._atomic.tempfile.mkstemp", denied)
+        message = f"[Errno {errno.EACCES}] {os.strerror(errno.EACCES)}: {str(target)!r}"
+
+        with pytest.raises(PermissionError, match=re.escape(message)):
+            with atomic_write(target):
+                pass
+
+    def test_umask_read_without_setting_it(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """On Linux the umask comes from /proc, so os.umask is never called."""
+        if not Path("/proc/self/status").exists():
+            pytest.skip("needs /proc/self/status (Linux)")
+        previous = os.umask(0o027)
+        calls: list[int] = []
+
+        def tracked_umask(mask: int) -> int:
+            calls.append(mask)
+            return previous
+
+        try:
+            monkeypatch.setattr("embedframe._atomic.os.umask", tracked_umask)
+            with atomic_write(tmp_path / "out.bin") as handle:
+                handle.write(b"x")
+        finally:
+            monkeypatch.undo()
+            os.umask(previous)
+
+        assert calls == []
+        assert stat.S_IMODE((tmp_path / "out.bin").stat().st_mode) == 0o640
+
+    def test_umask_fallback_without_proc(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Without /proc the umask is read by setting it and restoring it."""
+        monkeypatch.setattr(
+            "embedframe._atomic._PROC_STATUS", str(tmp_path / "no-such-status")
+        )
+        previous = os.umask(0o077)
+        try:
+            with atomic_write(tmp_path / "out.bin") as handle:
+                handle.write(b"x")
+            restored = os.umask(0o077)
+        finally:
+            os.umask(previous)
+
+        assert restored == 0o077
+        assert stat.S_IMODE((tmp_path / "out.bin").stat().st_mode) == 0o600

@@ -475,3 +475,36 @@ def test_info_text_single_class(
     assert "norm_mean: 3.5" in lines
     assert "knn_accuracy: not applicable" in lines
     assert "knn_k: not applicable" in lines
+
+
+def test_convert_into_missing_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The error names the requested file and folder, not a temporary file."""
+    source = write(tmp_path, "in.csv", VALID)
+    target = str(tmp_path / "nodir" / "out.parquet")
+
+    status = main(["convert", source, target])
+
+    assert status == 1
+    assert capsys.readouterr().err == (
+        f"error: Cannot write {target}: the folder {tmp_path / 'nodir'} does not "
+        f"exist. Create it first or choose another path.\n"
+    )
+    assert sorted(os.listdir(tmp_path)) == ["in.csv"]
+
+
+def test_convert_onto_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = write(tmp_path, "in.csv", VALID)
+    target = tmp_path / "out.parquet"
+    target.mkdir()
+
+    status = main(["convert", source, str(target)])
+
+    assert status == 1
+    assert capsys.readouterr().err == (
+        f"error: Cannot write {target}: it is a directory. Choose a file name.\n"
+    )
+    assert os.listdir(target) == []
