@@ -592,6 +592,20 @@ def test_read_missing_file(tmp_path: Path) -> None:
         read_parquet(path)
 
 
+def test_read_directory_rejected(frame: pd.DataFrame, tmp_path: Path) -> None:
+    """A directory of Parquet files is not merged into one frame."""
+    folder = tmp_path / "e.parquet"
+    folder.mkdir()
+    write_parquet(frame, folder / "part-0.parquet")
+    write_parquet(frame, folder / "part-1.parquet")
+    message = (
+        f"{folder} is a directory; expected a Parquet file. Pass the path of one file."
+    )
+
+    with pytest.raises(EmbeddingFormatError, match=f"^{re.escape(message)}$"):
+        read_parquet(folder)
+
+
 def test_read_duplicates_located(tmp_path: Path) -> None:
     matrix = np.eye(3, dtype=np.float32)
     frame = embedframe.build_frame(matrix, ["a", "b", "a"], [0, 1, 2], validate=False)

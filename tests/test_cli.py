@@ -283,6 +283,24 @@ def test_check_not_parquet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "Traceback" not in error
 
 
+def test_check_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A directory named like a Parquet file is rejected, not merged."""
+    source = write(tmp_path, "in.csv", VALID)
+    folder = tmp_path / "e.parquet"
+    folder.mkdir()
+    embedframe.write_parquet(embedframe.read_csv(source), folder / "part.parquet")
+
+    status = main(["check", str(folder)])
+
+    output = capsys.readouterr()
+    assert status == 1
+    assert output.out == ""
+    assert output.err == (
+        f"error: {folder} is a directory; expected a Parquet file. Pass the "
+        f"path of one file.\n"
+    )
+
+
 # convert
 
 

@@ -304,7 +304,8 @@ def read_parquet(
     Raises
     ------
     EmbeddingFormatError
-        If the file is not Parquet or its columns fit neither layout.
+        If ``path`` is a directory, the file is not Parquet or its columns fit
+        neither layout.
     EmbeddingParseError
         If ``validate`` is True and the data breaks the schema, with one
         problem per failing value, located by row position.
@@ -323,6 +324,12 @@ def read_parquet(
     (1, 3)
     """
     source = os.fspath(path)
+    # pyarrow would read a directory as a dataset and merge its files.
+    if os.path.isdir(source):
+        raise EmbeddingFormatError(
+            f"{source} is a directory; expected a Parquet file. Pass the path "
+            f"of one file."
+        )
     try:
         table = pq.read_table(source)
     except FileNotFoundError as exc:
