@@ -285,6 +285,17 @@ def _reject_user_columns(frame: pd.DataFrame, path: str) -> None:
         raise EmbeddingParseError(path, problems)
 
 
+def _same_file(first: str, second: str) -> bool:
+    """Return whether two paths name one file, also through links."""
+    if os.path.abspath(first) == os.path.abspath(second):
+        return True
+    try:
+        return os.path.samefile(first, second)
+    except OSError:
+        # One of them does not exist (yet), so they cannot be the same file.
+        return False
+
+
 def _require_known_suffix(path: str) -> None:
     if Path(path).suffix.lower() not in (*CSV_SUFFIXES, *PARQUET_SUFFIXES):
         raise UsageError(_unknown_suffix(path))
@@ -341,7 +352,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 def run_convert(args: argparse.Namespace) -> int:
     """Convert a file between CSV and Parquet."""
-    if os.path.abspath(args.input) == os.path.abspath(args.output):
+    if _same_file(args.input, args.output):
         raise UsageError("IN and OUT are the same file; choose another OUT")
     _require_known_suffix(args.output)
     frame = read_any(args.input, dtype=args.dtype, **_validation(args))
@@ -382,7 +393,7 @@ def run_schema(args: argparse.Namespace) -> int:
 
 def run_pca(args: argparse.Namespace) -> int:
     """Write the frame with its PCA coordinates added."""
-    if os.path.abspath(args.input) == os.path.abspath(args.output):
+    if _same_file(args.input, args.output):
         raise UsageError("FILE and OUT are the same file; choose another OUT")
     _require_known_suffix(args.output)
     frame = read_any(args.input, **_validation(args))

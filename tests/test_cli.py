@@ -386,6 +386,28 @@ def test_convert_same_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert Path(path).read_text() == VALID
 
 
+@pytest.mark.parametrize("link", ["symlink", "hardlink"])
+def test_convert_same_file_through_link(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], link: str
+) -> None:
+    """A link to IN is the same file, so writing OUT would overwrite IN."""
+    path = write(tmp_path, "e.csv", VALID)
+    linked = tmp_path / "link.csv"
+    if link == "symlink":
+        linked.symlink_to(path)
+    else:
+        os.link(path, linked)
+
+    status = main(["convert", path, str(linked)])
+
+    assert status == 2
+    assert capsys.readouterr().err == (
+        "error: IN and OUT are the same file; choose another OUT\n"
+    )
+    assert Path(path).read_text() == VALID
+    assert linked.is_symlink() == (link == "symlink")
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_convert_missing_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str

@@ -119,6 +119,24 @@ class TestPca:
             "error: FILE and OUT are the same file; choose another OUT\n"
         )
 
+    def test_same_file_through_symlink(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        source = tmp_path / "in.csv"
+        write_sample(source)
+        linked = tmp_path / "link.csv"
+        linked.symlink_to(source)
+        before = source.read_bytes()
+
+        code = main(["pca", str(source), "-o", str(linked)])
+
+        assert code == 2
+        assert capsys.readouterr().err == (
+            "error: FILE and OUT are the same file; choose another OUT\n"
+        )
+        assert source.read_bytes() == before
+        assert linked.is_symlink()
+
     def test_unknown_output_extension(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
