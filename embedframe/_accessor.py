@@ -104,9 +104,22 @@ class EmbeddingAccessor:
             allow_nonfinite=allow_nonfinite,
         )
 
-    def to_csv(self, path: str | os.PathLike[str]) -> None:
+    def to_csv(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        validate: bool = True,
+        allow_duplicates: bool = False,
+        allow_nonfinite: bool = False,
+    ) -> None:
         """Write a Lightly CSV file; see :func:`embedframe.write_csv`."""
-        csv.write_csv(self._df, path)
+        csv.write_csv(
+            self._df,
+            path,
+            validate=validate,
+            allow_duplicates=allow_duplicates,
+            allow_nonfinite=allow_nonfinite,
+        )
 
     def to_parquet(
         self,

@@ -199,7 +199,7 @@ def satisfies_schema(
         return False
     if any(df[name].dtype != np.int64 for name in extras):
         return False
-    if any(df[name].dtype != np.dtype(dtype) for name in embeddings):
+    if (df.dtypes[list(embeddings)] != np.dtype(dtype)).any():
         return False
     filenames = df[FILENAMES]
     if filenames.isna().any() or (filenames.str.len() == 0).any():

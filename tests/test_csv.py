@@ -247,6 +247,96 @@ class TestParallelParts:
         assert len(embedframe.read_csv(path)) == 30
 
 
+class TestReviewCases:
+    """Inputs where an earlier reader lost precision or misplaced a problem."""
+
+    def test_large_labels_exact(self, tmp_path: Path) -> None:
+        content = "a,0.1,0,1.0\nb,0.1,0,9007199254740993\nc,0.1,0,123456789012345678\n"
+        path = write(tmp_path, HEADER + content)
+
+        labels = embedframe.read_csv(path)["labels"].tolist()
+
+        assert labels == [1, 9007199254740993, 123456789012345678]
+
+    def test_labels_beyond_int64(self, tmp_path: Path) -> None:
+        content = (
+            "a,0.1,0,9223372036854775807\n"
+            "b,0.1,0,1.0\n"
+            "c,0.1,0,99999999999999999999999\n"
+            "d,0.1,0,1e20\n"
+        )
+        path = write(tmp_path, HEADER + content)
+
+        error = parse_error(path)
+
+        assert str(error) == "\n".join(
+            [
+                f"{path}:4: column 'labels': expected an integer that fits in "
+                "64 bits, found '99999999999999999999999'",
+                f"{path}:5: column 'labels': expected an integer, found '1e20'; "
+                "write integers above 2**53 without a decimal point or exponent",
+            ]
+        )
+
+    def test_spaces_around_numbers(self, tmp_path: Path) -> None:
+        """Spaces are accepted alike on the fast and the slow path."""
+        valid = write(tmp_path, HEADER + "a, 0.5,1, 2 \n", "valid.csv")
+        invalid = write(tmp_path, HEADER + "a, 0.5,1, 2 \nb,abc,1,0\n", "bad.csv")
+
+        frame = embedframe.read_csv(valid)
+        error = parse_error(invalid)
+
+        assert frame["embedding_0"].tolist() == [0.5]
+        assert frame["labels"].tolist() == [2]
+        assert str(error) == (
+            f"{invalid}:3: column 'embedding_0': expected a number, found 'abc'"
+        )
+
+    def test_blank_line_before_ragged_row(self, tmp_path: Path) -> None:
+        content = "a,0.1,2,1\nb,0.1,abc,1\nc,1,2,3\n\nd,0.1,0\n"
+        path = write(tmp_path, HEADER + content)
+
+        error = parse_error(path)
+
+        assert str(error) == "\n".join(
+            [
+                f"{path}:3: column 'embedding_1': expected a number, found 'abc'",
+                f"{path}:5: blank line inside the data; remove it",
+                f"{path}:6: expected 4 fields, found 3",
+            ]
+        )
+
+    @pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+    def test_quoted_line_break_counts(self, tmp_path: Path, end: str) -> None:
+        content = f'a,0.1,0,0{end}"c{end}d",0.1,0,0{end}e,x,0,0{end}'
+        path = write(tmp_path, HEADER.replace("\n", end) + content)
+
+        error = parse_error(path)
+
+        assert (
+            str(error)
+            == f"{path}:5: column 'embedding_0': expected a number, found 'x'"
+        )
+
+    def test_row_longer_than_block(self, tmp_path: Path) -> None:
+        name = "x" * 3_000_000
+        path = write(tmp_path, HEADER + f"{name},0.5,1,2\nb,1,2,3\n")
+
+        frame = embedframe.read_csv(path)
+
+        assert frame["filenames"].tolist() == [name, "b"]
+
+    def test_long_row_problem_located(self, tmp_path: Path) -> None:
+        name = "x" * 3_000_000
+        path = write(tmp_path, HEADER + f"{name},zz,1,2\nb,1,2,3\n")
+
+        error = parse_error(path)
+
+        assert str(error) == (
+            f"{path}:2: column 'embedding_0': expected a number, found 'zz'"
+        )
+
+
 class TestReadErrors:
     def test_empty_file(self, tmp_path: Path) -> None:
         path = write(tmp_path, "")
@@ -493,6 +583,49 @@ class TestWrite:
             ),
         ):
             embedframe.write_csv(broken, tmp_path / "out.csv")
+
+    def test_rejects_fractional_labels(
+        self, tmp_path: Path, frame: pd.DataFrame
+    ) -> None:
+        broken = frame.astype({"labels": "float64"})
+        broken.loc[2, "labels"] = 1.5
+
+        with pytest.raises(
+            EmbeddingValueError,
+            match=re.escape("Column 'labels' must hold integers; row 2 is 1.5."),
+        ):
+            embedframe.write_csv(broken, tmp_path / "out.csv", validate=False)
+
+    def test_validates_by_default(self, tmp_path: Path, frame: pd.DataFrame) -> None:
+        broken = frame.copy()
+        broken.loc[1, "filenames"] = broken.loc[0, "filenames"]
+        broken.loc[3, "embedding_2"] = np.nan
+        path = tmp_path / "out.csv"
+
+        with pytest.raises(
+            EmbeddingValueError,
+            match=re.escape(
+                "The frame breaks the Lightly schema: column 'filenames': row 1: "
+                "duplicate file name 'images/00000.png', first on row 0; column "
+                "'embedding_2': row 3: expected a finite number, found nan. Fix "
+                "the data or pass validate=False to write it anyway."
+            ),
+        ):
+            embedframe.write_csv(broken, path)
+
+        assert not path.exists()
+
+    def test_writes_what_it_is_allowed(
+        self, tmp_path: Path, frame: pd.DataFrame
+    ) -> None:
+        broken = frame.copy()
+        broken.loc[3, "embedding_2"] = np.nan
+        path = tmp_path / "out.csv"
+
+        embedframe.write_csv(broken, path, allow_nonfinite=True)
+        back = embedframe.read_csv(path, allow_nonfinite=True)
+
+        assert np.isnan(back.loc[3, "embedding_2"])
 
     def test_rejects_frame_without_layout(self, tmp_path: Path) -> None:
         frame = pd.DataFrame({"embedding_0": [1.0], "labels": [0]})

@@ -40,6 +40,7 @@ _BLOCK_BYTES = 1 << 20
 _PARTS = max(1, min(os.cpu_count() or 1, 4))
 #: A line end as Python's csv module and pyarrow's parser see it.
 _LINE_END = re.compile(rb"\r\n|\n|\r")
+_LINE_END_TEXT = re.compile(r"\r\n|\n|\r")
 
 
 @dataclass
@@ -319,6 +320,8 @@ class _PartResult:
     missing: list[npt.NDArray[np.intp]]
     rows: int
     clean: bool
+    # A row longer than the parser's block, so a larger block is needed.
+    block_too_small: bool = False
 
 
 def _read_part(
@@ -328,6 +331,7 @@ def _read_part(
     block: npt.NDArray[Any],
     names: list[str],
     layout: Layout,
+    block_size: int,
 ) -> _PartResult:
     """Stream one part into ``block`` from column ``offset`` on."""
     skipped: list[Any] = []
@@ -342,7 +346,7 @@ def _read_part(
     types.update(dict.fromkeys(embedding_names, pa.from_numpy_dtype(block.dtype)))
     parse_options, convert_options = _options(types, skip)
     read_options = pv.ReadOptions(
-        use_threads=True, block_size=_BLOCK_BYTES, column_names=names
+        use_threads=True, block_size=block_size, column_names=names
     )
     result = _PartResult([], [], 0, clean=False)
     body = pa.PythonFile(_Range(path, part.start, part.stop - part.start), mode="r")
@@ -368,7 +372,10 @@ def _read_part(
             block[:, first:last] = tensor.to_numpy().T
             result.text.append(batch.select(text_names))
             result.rows += batch.num_rows
-    except (pa.ArrowInvalid, UnicodeDecodeError):
+    except pa.ArrowInvalid as exc:
+        result.block_too_small = _is_block_error(exc)
+        return result
+    except UnicodeDecodeError:
         return result
     finally:
         body.close()
@@ -382,18 +389,58 @@ def _read_fast(
     """Stream typed batches into one block; None if the file needs diagnosis.
 
     Parts are parsed on parallel threads, each into its own columns of the
-    block, because one pyarrow stream decodes its blocks in order.
+    block, because one pyarrow stream decodes its blocks in order. A row
+    longer than pyarrow's block is retried with larger blocks.
     """
+    for block_size in _block_sizes(path):
+        try:
+            return _read_fast_with(path, names, layout, dtype, parts, block_size)
+        except _BlockTooSmall:
+            continue
+    return None
+
+
+class _BlockTooSmall(Exception):
+    """A row is longer than the parser's block size."""
+
+
+def _block_sizes(path: str) -> list[int]:
+    """Return the block sizes to try: 1 MB, then 16 times larger each time."""
+    limit = os.path.getsize(path) + 1
+    sizes = [_BLOCK_BYTES]
+    while sizes[-1] < limit:
+        sizes.append(min(sizes[-1] * 16, limit))
+    return sizes
+
+
+def _is_block_error(exc: pa.ArrowInvalid) -> bool:
+    # pyarrow's messages when one row does not fit in one block.
+    message = str(exc)
+    return "straddl" in message or "Empty CSV file or block" in message
+
+
+def _read_fast_with(
+    path: str,
+    names: list[str],
+    layout: Layout,
+    dtype: str,
+    parts: list[_Part],
+    block_size: int,
+) -> tuple[npt.NDArray[Any], pa.Table] | None:
     # Row counts are exact for several parts and an upper bound for one, so
     # the block is allocated once and never grows.
     offsets = list(itertools.accumulate((part.rows for part in parts), initial=0))
     block = np.empty((layout.dim, offsets[-1]), dtype=np.dtype(dtype))
     with ThreadPoolExecutor(max_workers=len(parts)) as pool:
         futures = [
-            pool.submit(_read_part, path, part, offset, block, names, layout)
+            pool.submit(
+                _read_part, path, part, offset, block, names, layout, block_size
+            )
             for part, offset in zip(parts, offsets, strict=False)
         ]
         results = [future.result() for future in futures]
+    if any(result.block_too_small for result in results):
+        raise _BlockTooSmall
     if not all(result.clean for result in results):
         return None
     if len(parts) > 1 and any(
@@ -464,17 +511,11 @@ def _diagnose(path: str, names: list[str], header_lines: int) -> Parsed:
     values that do not parse.
     """
     skipped: list[Any] = []
-
-    def skip(row: Any) -> str:
-        skipped.append(row)
-        return "skip"
-
     try:
-        table = _read_all(path, names, pa.string(), skip)
+        table = _read_all(path, names, pa.string(), skipped)
     except pa.ArrowInvalid:
         # Usually text that is not UTF-8: read bytes to locate each value.
-        skipped.clear()
-        table = _read_all(path, names, pa.binary(), skip)
+        table = _read_all(path, names, pa.binary(), skipped)
         parsed = Parsed(table, header_lines)
         raise EmbeddingParseError(path, _invalid_utf8(parsed)) from None
     parsed = Parsed(table, header_lines)
@@ -488,22 +529,34 @@ def _diagnose(path: str, names: list[str], header_lines: int) -> Parsed:
 
 
 def _read_all(
-    path: str, names: list[str], kind: pa.DataType, skip: Callable[[Any], str]
+    path: str, names: list[str], kind: pa.DataType, skipped: list[Any]
 ) -> pa.Table:
+    """Read every column as ``kind``, recording skipped rows in ``skipped``."""
+
+    def skip(row: Any) -> str:
+        skipped.append(row)
+        return "skip"
+
     parse_options, convert_options = _options(dict.fromkeys(names, kind), skip)
-    try:
-        return pv.read_csv(
-            path,
-            read_options=pv.ReadOptions(use_threads=False, block_size=_BLOCK_BYTES),
-            parse_options=parse_options,
-            convert_options=convert_options,
-        )
-    except pa.ArrowInvalid as exc:
-        if kind == pa.string():
-            raise
-        raise EmbeddingParseError(
-            path, [Problem(None, None, f"the CSV parser failed: {exc}")]
-        ) from exc
+    sizes = _block_sizes(path)
+    for block_size in sizes:
+        skipped.clear()
+        try:
+            return pv.read_csv(
+                path,
+                read_options=pv.ReadOptions(use_threads=False, block_size=block_size),
+                parse_options=parse_options,
+                convert_options=convert_options,
+            )
+        except pa.ArrowInvalid as exc:
+            if _is_block_error(exc) and block_size != sizes[-1]:
+                continue
+            if kind == pa.string():
+                raise
+            raise EmbeddingParseError(
+                path, [Problem(None, None, f"the CSV parser failed: {exc}")]
+            ) from exc
+    raise AssertionError("unreachable: the last block size returns or raises")
 
 
 def _invalid_utf8(parsed: Parsed) -> list[Problem]:
@@ -533,13 +586,14 @@ def _record_lines(parsed: Parsed) -> npt.NDArray[np.int64]:
     is_row = np.ones(n_records, dtype=bool)
     for number, (text, _, _) in parsed.skipped.items():
         is_row[number - 2] = False
-        newlines[number - 2] = text.count("\n")
+        newlines[number - 2] = len(_LINE_END_TEXT.findall(text))
 
-    # Only text columns can hold a quoted newline.
+    # Only text columns can contain a quoted line break: \r\n, \n or \r.
     row_newlines = np.zeros(table.num_rows, dtype=np.int64)
     for column in table.columns:
         if pa.types.is_string(column.type) or pa.types.is_binary(column.type):
-            counts = pc.count_substring(column, "\n").fill_null(0)
+            pattern = _LINE_END_TEXT.pattern
+            counts = pc.count_substring_regex(column, pattern).fill_null(0)
             row_newlines += np.asarray(counts.to_numpy(), dtype=np.int64)
     newlines[is_row] = row_newlines
 
@@ -617,10 +671,16 @@ def _drop_blank_rows(parsed: Parsed, problems: list[Problem]) -> _Rows:
     if not blank.any():
         return _Rows(parsed, None)
 
+    # Blank rows are trailing when no data row and no skipped record (a row
+    # with the wrong number of fields) comes after them.
+    lines = parsed.row_lines()
     last_data = np.flatnonzero(~blank)
     end = int(last_data[-1]) + 1 if len(last_data) else 0
+    if parsed.skipped:
+        last_skipped = int(parsed.record_lines()[max(parsed.skipped) - 2])
+        end = max(end, int(np.searchsorted(lines, last_skipped)))
     for row in np.flatnonzero(blank[:end]):
-        line = int(parsed.row_lines()[row])
+        line = int(lines[row])
         problems.append(Problem(line, None, "blank line inside the data; remove it"))
     kept = np.flatnonzero(~blank[:end]).astype(np.int64)
     return _Rows(parsed, kept)
@@ -656,16 +716,17 @@ def _parse_floats(
     """Convert text to numbers, one value at a time where the fast cast fails.
 
     Text is converted straight to ``target``, because going through float64
-    first would round float32 values twice.
+    first would round float32 values twice. Surrounding whitespace is
+    ignored, as pyarrow's typed parser on the fast path ignores it.
     """
     try:
-        return pc.cast(column, target)
+        return pc.cast(pc.utf8_trim_whitespace(column), target)
     except pa.ArrowInvalid:
         pass
     values: list[float | None] = []
     for row, text in enumerate(column.to_pylist()):
         number = _float_or_none(text, target)
-        if number is None and text not in (None, ""):
+        if number is None and (text or "").strip():
             found = text
             problems.append(
                 Problem(rows.line(row), name, f"expected a number, found {found!r}")
@@ -676,7 +737,8 @@ def _parse_floats(
 
 
 def _float_or_none(text: str | None, target: pa.DataType) -> float | None:
-    if text is None or text == "":
+    text = (text or "").strip()
+    if not text:
         return None
     try:
         return float(pc.cast(pa.scalar(text), target).as_py())
@@ -687,23 +749,49 @@ def _float_or_none(text: str | None, target: pa.DataType) -> float | None:
 def _integer_column(
     rows: _Rows, name: str, problems: list[Problem]
 ) -> npt.NDArray[np.int64]:
-    """Return labels or a 0/1 column as int64; ``1.0`` is read as ``1``."""
-    column = rows.table.column(name)
-    try:
-        return np.asarray(pc.cast(column, pa.int64()).to_numpy(), dtype=np.int64)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
+    """Return labels or a 0/1 column as int64; ``1.0`` is read as ``1``.
 
-    texts = column.to_pylist()
-    result = np.zeros(len(texts), dtype=np.int64)
+    Integer text is converted exactly. Other numbers must be integral and at
+    most 2**53 in size, the range where float64 still holds every integer.
+    """
+    column = pc.utf8_trim_whitespace(rows.table.column(name))
+    result = np.zeros(len(column), dtype=np.int64)
     expected = "an integer" if name == LABELS else "0 or 1"
-    for row, text in enumerate(texts):
-        number = _float_or_none(text, pa.float64())
-        if number is not None and np.isfinite(number) and number == int(number):
-            result[row] = int(number)
-            continue
-        found = "an empty value" if text in (None, "") else repr(text)
-        problems.append(
-            Problem(rows.line(row), name, f"expected {expected}, found {found}")
-        )
+    is_integer = pc.match_substring_regex(column, r"^[+-]?[0-9]+$").to_numpy(
+        zero_copy_only=False
+    )
+
+    integer_rows = np.flatnonzero(is_integer)
+    integers = column.take(integer_rows)
+    try:
+        result[integer_rows] = pc.cast(integers, pa.int64()).to_numpy()
+    except pa.ArrowInvalid:
+        for row, text in zip(integer_rows, integers.to_pylist(), strict=True):
+            value = int(text)
+            if -(2**63) <= value < 2**63:
+                result[row] = value
+            else:
+                message = f"expected {expected} that fits in 64 bits, found {text!r}"
+                problems.append(Problem(rows.line(int(row)), name, message))
+
+    other_rows = np.flatnonzero(~is_integer)
+    if len(other_rows) == 0:
+        return result
+    texts = rows.table.column(name).take(other_rows).to_pylist()
+    numbers = np.array(
+        [_float_or_none(text, pa.float64()) for text in texts], dtype=np.float64
+    )
+    with np.errstate(invalid="ignore"):
+        integral = np.isfinite(numbers) & (numbers == np.floor(numbers))
+        exact = integral & (np.abs(numbers) <= 2**53)
+    result[other_rows[exact]] = numbers[exact].astype(np.int64)
+    for position in np.flatnonzero(~exact):
+        text = texts[position]
+        found = "an empty value" if not (text or "").strip() else repr(text)
+        message = f"expected {expected}, found {found}"
+        if integral[position]:
+            message += (
+                "; write integers above 2**53 without a decimal point or exponent"
+            )
+        problems.append(Problem(rows.line(int(other_rows[position])), name, message))
     return result

@@ -22,7 +22,8 @@ import pandas as pd
 import pandera.errors
 
 from embedframe._atomic import atomic_write
-from embedframe._frame import frame_layout, schema_problems, validate
+from embedframe._frame import frame_layout, schema_problems
+from embedframe._frame import validate as validate_frame
 from embedframe._layout import FILENAMES, LABELS, header_problems, resolve_layout
 from embedframe.errors import EmbeddingParseError, EmbeddingValueError
 from embedframe.formats._csv_reader import Parsed, parse, read_header
@@ -156,7 +157,7 @@ def _validate(
 ) -> None:
     """Apply the schema and report its failures with file lines."""
     try:
-        validate(
+        validate_frame(
             frame, allow_duplicates=allow_duplicates, allow_nonfinite=allow_nonfinite
         )
     except pandera.errors.SchemaErrors as exc:
@@ -165,7 +166,14 @@ def _validate(
         ) from exc
 
 
-def write_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+def write_csv(
+    df: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    validate: bool = True,
+    allow_duplicates: bool = False,
+    allow_nonfinite: bool = False,
+) -> None:
     r"""Write a frame as a Lightly embedding CSV file, atomically.
 
     Columns are written in the canonical order of :class:`embedframe.Layout`.
@@ -177,18 +185,25 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     Parameters
     ----------
     df : pandas.DataFrame
-        A frame in the Lightly layout. It is not validated here: a frame with
-        NaN is written with ``nan`` and reads back only with
-        ``allow_nonfinite=True``.
+        A frame in the Lightly layout.
     path : str or os.PathLike
         The file to create or replace. It keeps its old content if writing
         fails.
+    validate : bool, default True
+        Check the frame against the schema first, so that the file reads
+        back with the same options. With False, only missing file names and
+        labels that are not integers are rejected; NaN is written as
+        ``nan``.
+    allow_duplicates, allow_nonfinite : bool, default False
+        Accept duplicate file names or NaN and infinite values when
+        validating.
 
     Raises
     ------
     EmbeddingValueError
-        If the frame's columns are not in the Lightly layout, or labels or
-        file names are missing.
+        If the frame's columns are not in the Lightly layout, file names or
+        labels are missing, labels are not integers, or, with ``validate``,
+        the frame breaks the schema; the message lists the problems.
 
     Examples
     --------
@@ -208,6 +223,29 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
                 f"Column {name!r} has missing values; a Lightly file needs one "
                 f"value per row."
             )
+    for name in (LABELS, *layout.extras):
+        values = df[name].to_numpy()
+        if values.dtype.kind == "f" and not np.array_equal(values, np.floor(values)):
+            row = int(np.flatnonzero(values != np.floor(values))[0])
+            value = values[row].item()
+            raise EmbeddingValueError(
+                f"Column {name!r} must hold integers; row {row} is {value!r}."
+            )
+    if validate:
+        try:
+            validate_frame(
+                df, allow_duplicates=allow_duplicates, allow_nonfinite=allow_nonfinite
+            )
+        except pandera.errors.SchemaErrors as exc:
+            problems = schema_problems(exc)
+            listed = "; ".join(
+                p.format("frame").removeprefix("frame: ") for p in problems[:10]
+            )
+            more = f"; and {len(problems) - 10} more" if len(problems) > 10 else ""
+            raise EmbeddingValueError(
+                f"The frame breaks the Lightly schema: {listed}{more}. Fix the "
+                f"data or pass validate=False to write it anyway."
+            ) from exc
     header = ",".join(quote_text(name) for name in columns) + "\n"
     with atomic_write(path) as handle:
         handle.write(header.encode("utf-8"))
