@@ -498,6 +498,27 @@ class TestReadErrors:
             "found b'\\xff\\xfe.png'"
         )
 
+    def test_compressed_file(self, tmp_path: Path) -> None:
+        import gzip
+
+        path = write(tmp_path, gzip.compress((HEADER + "a,1,2,0\n").encode()))
+
+        error = parse_error(path)
+
+        assert (
+            str(error) == f"{path}:1: the file is gzip-compressed; decompress it first"
+        )
+
+    def test_parquet_file(self, tmp_path: Path, frame: pd.DataFrame) -> None:
+        path = tmp_path / "e.csv"
+        frame.emb.to_parquet(path)
+
+        error = parse_error(path)
+
+        assert str(error) == (
+            f"{path}:1: the file is Parquet, not CSV; read it with read_parquet"
+        )
+
     def test_invalid_dtype_argument(self, tmp_path: Path) -> None:
         path = write(tmp_path, HEADER)
 

@@ -38,6 +38,14 @@ _BOM = b"\xef\xbb\xbf"
 _BLOCK_BYTES = 1 << 20
 #: Parts of a file without quotes that are parsed on parallel threads.
 _PARTS = max(1, min(os.cpu_count() or 1, 4))
+#: Leading bytes of binary files that people pass for CSV by mistake.
+_BINARY_FORMATS = {
+    b"\x1f\x8b": "the file is gzip-compressed; decompress it first",
+    b"\x28\xb5\x2f\xfd": "the file is zstd-compressed; decompress it first",
+    b"BZh": "the file is bzip2-compressed; decompress it first",
+    b"PK\x03\x04": "the file is a zip archive; extract the CSV file first",
+    b"PAR1": "the file is Parquet, not CSV; read it with read_parquet",
+}
 #: A line end as Python's csv module and pyarrow's parser see it.
 _LINE_END = re.compile(rb"\r\n|\n|\r")
 _LINE_END_TEXT = re.compile(r"\r\n|\n|\r")
@@ -94,6 +102,9 @@ def read_header(path: str) -> tuple[list[str], int]:
                     )
                 ],
             )
+        for magic, kind in _BINARY_FORMATS.items():
+            if start.startswith(magic):
+                raise EmbeddingParseError(path, [Problem(1, None, kind)])
         handle.seek(len(_BOM) if start.startswith(_BOM) else 0)
         # The wrapper reads ahead and decodes data bytes too. Invalid UTF-8
         # is kept as surrogates, so only the header rejects it here, and the
