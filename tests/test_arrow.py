@@ -318,8 +318,7 @@ def test_metadata_dtype_disagrees(frame: pd.DataFrame, layout: str) -> None:
 def test_metadata_list_without_column(frame: pd.DataFrame) -> None:
     table = with_changed_entry(to_arrow(frame, layout="wide"), layout="list")
     message = (
-        "Metadata key 'layout' is 'list' but the table has no fixed-size list "
-        "column 'embedding'."
+        "Metadata key 'layout' is 'list' but the table has no list column 'embedding'."
     )
 
     with pytest.raises(MetadataError, match=re.escape(message)):
@@ -329,8 +328,7 @@ def test_metadata_list_without_column(frame: pd.DataFrame) -> None:
 def test_metadata_wide_with_list_column(frame: pd.DataFrame) -> None:
     table = with_changed_entry(to_arrow(frame, layout="list"), layout="wide")
     message = (
-        "Metadata key 'layout' is 'wide' but the table has a fixed-size list "
-        "column 'embedding'."
+        "Metadata key 'layout' is 'wide' but the table has a list column 'embedding'."
     )
 
     with pytest.raises(MetadataError, match=re.escape(message)):
@@ -531,14 +529,107 @@ def test_list_to_numpy_null_value_becomes_nan() -> None:
     np.testing.assert_array_equal(matrix, [[1.0, np.nan], [3.0, 4.0]])
 
 
-def test_list_to_numpy_not_fixed_size() -> None:
-    column = pa.array([[1.0, 2.0]], pa.list_(pa.float32()))
+@pytest.mark.parametrize(
+    ("kind", "type_text"),
+    [
+        (pa.float32(), "float"),
+        (pa.list_(pa.int64()), "list<item: int64>"),
+        (pa.list_(pa.float16(), 2), "fixed_size_list<item: halffloat>[2]"),
+        (pa.string(), "string"),
+    ],
+    ids=["float", "int-list", "half-list", "string"],
+)
+def test_list_to_numpy_wrong_type(kind: pa.DataType, type_text: str) -> None:
+    column = pa.nulls(1, kind)
     message = (
-        "Expected a fixed-size list column of floats, found type list<item: float>."
+        f"Column 'embedding' must be a list of float or double, found type {type_text}."
     )
 
-    with pytest.raises(EmbeddingFormatError, match=re.escape(message)):
+    with pytest.raises(EmbeddingFormatError, match=f"^{re.escape(message)}$"):
         list_to_numpy(column)
+
+
+def variable_list(
+    rows: list[list[float] | None], dtype: str = "float32", *, large: bool = False
+) -> pa.Array:
+    """Build a variable-length list array, as DuckDB writes vectors."""
+    value_type = pa.from_numpy_dtype(np.dtype(dtype))
+    kind = pa.large_list(value_type) if large else pa.list_(value_type)
+    return pa.array(rows, kind)
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["list", "large_list"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_variable_list_zero_copy(dtype: str, large: bool) -> None:
+    column = variable_list([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype, large=large)
+
+    matrix = list_to_numpy(column)
+
+    np.testing.assert_array_equal(matrix, [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    assert matrix.dtype == np.dtype(dtype)
+    assert np.shares_memory(matrix, values_buffer(column))
+    assert not matrix.flags.writeable
+
+
+def test_variable_list_sliced() -> None:
+    """A slice is read from its own offsets, past a list of another length."""
+    column = variable_list([[9.0], [1.0, 2.0], [3.0, 4.0], [5.0, 6.0, 7.0]])
+    sliced = column.slice(1, 2)
+
+    matrix = list_to_numpy(sliced)
+
+    np.testing.assert_array_equal(matrix, [[1.0, 2.0], [3.0, 4.0]])
+    assert np.shares_memory(matrix, values_buffer(column))
+
+
+def test_variable_list_several_chunks() -> None:
+    first = variable_list([[1.0, 2.0]])
+    second = variable_list([[0.0], [3.0, 4.0], [5.0, 6.0]]).slice(1)
+
+    matrix = list_to_numpy(pa.chunked_array([first, second]))
+
+    np.testing.assert_array_equal(matrix, [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    assert matrix.dtype == np.float32
+
+
+def test_variable_list_different_lengths() -> None:
+    column = variable_list([[1.0, 2.0], [3.0, 4.0], [5.0], [6.0, 7.0, 8.0]])
+    message = (
+        "Column 'embedding' has lists of different lengths: row 0 has 2 values "
+        "but row 2 has 1. Every vector needs the same number of dimensions."
+    )
+
+    with pytest.raises(EmbeddingFormatError, match=f"^{re.escape(message)}$"):
+        list_to_numpy(column)
+
+
+def test_variable_list_different_length_later_chunk() -> None:
+    """The row counts from the start of the column, not of the chunk."""
+    first = variable_list([[1.0, 2.0], [3.0, 4.0]])
+    second = variable_list([[5.0, 6.0], [7.0, 8.0, 9.0]])
+    message = (
+        "Column 'embedding' has lists of different lengths: row 0 has 2 values "
+        "but row 3 has 3. Every vector needs the same number of dimensions."
+    )
+
+    with pytest.raises(EmbeddingFormatError, match=f"^{re.escape(message)}$"):
+        list_to_numpy(pa.chunked_array([first, second]))
+
+
+def test_variable_list_null_vector() -> None:
+    """A missing vector is reported as missing, not as a length of 0."""
+    column = variable_list([[1.0, 2.0], None, [3.0, 4.0]])
+    message = "Column 'embedding' has a missing vector at row 1."
+
+    with pytest.raises(EmbeddingFormatError, match=f"^{re.escape(message)}$"):
+        list_to_numpy(column)
+
+
+def test_variable_list_empty() -> None:
+    matrix = list_to_numpy(variable_list([], "float64"))
+
+    assert matrix.shape == (0, 0)
+    assert matrix.dtype == np.float64
 
 
 def test_list_table_null_vector_not_read(frame: pd.DataFrame) -> None:
@@ -552,6 +643,96 @@ def test_list_table_null_vector_not_read(frame: pd.DataFrame) -> None:
 
     with pytest.raises(EmbeddingFormatError, match=re.escape(message)):
         from_arrow(broken)
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["list", "large_list"])
+@pytest.mark.parametrize("with_metadata", [False, True], ids=["bare", "metadata"])
+def test_variable_list_table_reads(large: bool, with_metadata: bool) -> None:
+    table = to_arrow(frame_with_extras(), layout="list")
+    value_type = pa.float32()
+    kind = pa.large_list(value_type) if large else pa.list_(value_type)
+    position = table.column_names.index(LIST_COLUMN)
+    table = table.set_column(
+        position, LIST_COLUMN, table.column(LIST_COLUMN).cast(kind)
+    )
+    if not with_metadata:
+        table = table.replace_schema_metadata(None)
+
+    result = from_arrow(table)
+
+    assert_identical(result, frame_with_extras())
+
+
+def test_variable_list_table_different_lengths() -> None:
+    table = pa.table(
+        {
+            "filenames": ["a.png", "b.png"],
+            "embedding": variable_list([[1.0, 2.0], [3.0]]),
+            "labels": [0, 1],
+        }
+    )
+    message = (
+        "Column 'embedding' has lists of different lengths: row 0 has 2 values "
+        "but row 1 has 1. Every vector needs the same number of dimensions."
+    )
+
+    with pytest.raises(EmbeddingFormatError, match=f"^{re.escape(message)}$"):
+        from_arrow(table)
+
+
+def test_variable_list_empty_table_uses_metadata(frame: pd.DataFrame) -> None:
+    """Without rows, the metadata gives the number of dimensions."""
+    table = to_arrow(frame.iloc[:0], layout="list")
+    table = table.set_column(
+        1, LIST_COLUMN, table.column(LIST_COLUMN).cast(pa.list_(pa.float32()))
+    )
+
+    result = from_arrow(table)
+
+    assert result.columns.tolist() == frame.columns.tolist()
+    assert len(result) == 0
+    assert result.emb.to_numpy().dtype == np.float32
+
+
+def test_variable_list_empty_table_without_metadata() -> None:
+    table = pa.table(
+        {
+            "filenames": pa.array([], pa.string()),
+            "embedding": variable_list([]),
+            "labels": pa.array([], pa.int64()),
+        }
+    )
+    message = (
+        "Column 'embedding' is a variable-length list without rows and the "
+        "table has no embedframe metadata, so the number of dimensions is "
+        "unknown. Write it as a fixed-size list."
+    )
+
+    with pytest.raises(EmbeddingFormatError, match=f"^{re.escape(message)}$"):
+        from_arrow(table)
+
+
+def test_embedding_column_not_a_list() -> None:
+    table = pa.table({"filenames": ["a.png"], "embedding": ["0.5 1.5"], "labels": [0]})
+    message = (
+        "Column 'embedding' has type string; expected a list of float or double "
+        "with one vector per row, or columns embedding_0 .. embedding_<d-1> "
+        "instead of it."
+    )
+
+    with pytest.raises(EmbeddingFormatError, match=f"^{re.escape(message)}$"):
+        from_arrow(table)
+
+
+def test_wide_table_keeps_user_list_column(frame: pd.DataFrame) -> None:
+    """Next to embedding_<i> columns, a variable list is a user column."""
+    tags = pa.array([["x"], [], ["y", "z"], ["w"], ["v"], []], pa.list_(pa.string()))
+    table = to_arrow(frame).append_column("embedding", tags)
+
+    result = from_arrow(table)
+
+    assert result.columns.tolist() == [*frame.columns, "embedding"]
+    assert result["embedding"].map(list).tolist() == tags.to_pylist()
 
 
 # Reading files
@@ -781,6 +962,32 @@ def test_duckdb_reads_list_layout(dtype: str, sql_type: str, tmp_path: Path) -> 
         vectors.view(BITS[vectors.dtype]), embedding_bits(frame)
     )
     assert [list(row[0]) for row in arrays.fetchall()] == [row[1] for row in rows]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_duckdb_copy_reads_back(dtype: str, tmp_path: Path) -> None:
+    """A list file rewritten by DuckDB, as variable-length lists, reads back.
+
+    DuckDB 2.0 writes the vectors as list<float> or list<double> and drops
+    the embedframe metadata, so this reads the variable-length list path.
+    """
+    frame = frame_with_extras(dtype)
+    source = tmp_path / "e.parquet"
+    copied = tmp_path / "duckdb.parquet"
+    write_parquet(frame, source, layout="list")
+    connection = duckdb.connect()
+
+    connection.execute(
+        f"COPY (SELECT * FROM read_parquet({duckdb_string(source)})) "
+        f"TO {duckdb_string(copied)} (FORMAT parquet)"
+    )
+    connection.close()
+    copied_type = pq.read_schema(copied).field(LIST_COLUMN).type
+    result = read_parquet(copied)
+
+    assert pa.types.is_list(copied_type)
+    assert METADATA_KEY not in (pq.read_schema(copied).metadata or {})
+    assert_identical(result, frame)
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,9 @@
     Polars reads it from Parquet as ``Array(Float32|Float64, d)``. Parquet
     has no fixed-size list type, so DuckDB (checked with 2.0) reads it as a
     ``FLOAT[]`` or ``DOUBLE[]`` list, which ``CAST(embedding AS FLOAT[d])``
-    turns into an ``ARRAY``.
+    turns into an ``ARRAY``. Reading also accepts a variable-length ``list``
+    or ``large_list`` column, as DuckDB writes it, when every list has the
+    same length.
 
 Both layouts carry one JSON entry under the schema metadata key
 ``b"embedframe"``::
@@ -37,12 +39,14 @@ import numpy.typing as npt
 import pandas as pd
 import pandera.errors
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from embedframe._atomic import atomic_write
 from embedframe._frame import build_frame, frame_layout, schema_problems
 from embedframe._frame import validate as validate_frame
 from embedframe._layout import (
+    EMBEDDING_PATTERN,
     FILENAMES,
     LABELS,
     Layout,
@@ -194,22 +198,33 @@ def from_arrow(
     """
     entry = _metadata(table)
     names = table.column_names
-    list_layout = LIST_COLUMN in names and pa.types.is_fixed_size_list(
-        table.schema.field(LIST_COLUMN).type
+    list_type = table.schema.field(LIST_COLUMN).type if LIST_COLUMN in names else None
+    wide_columns = _has_wide_columns(names)
+    # Next to embedding_<i> columns, only a fixed-size list means the list
+    # layout: a wide table may have a user column named "embedding".
+    list_layout = list_type is not None and (
+        pa.types.is_fixed_size_list(list_type)
+        or (_is_list_type(list_type) and not wide_columns)
     )
     if entry is not None and entry["layout"] == "list" and not list_layout:
         raise MetadataError(
             f"Metadata key 'layout' is 'list' but the table has no "
-            f"fixed-size list column {LIST_COLUMN!r}."
+            f"list column {LIST_COLUMN!r}."
         )
     if entry is not None and entry["layout"] == "wide" and list_layout:
         raise MetadataError(
             f"Metadata key 'layout' is 'wide' but the table has a "
-            f"fixed-size list column {LIST_COLUMN!r}."
+            f"list column {LIST_COLUMN!r}."
+        )
+    if list_type is not None and not list_layout and not wide_columns:
+        raise EmbeddingFormatError(
+            f"Column {LIST_COLUMN!r} has type {list_type}; expected a list of "
+            f"float or double with one vector per row, or columns embedding_0 "
+            f".. embedding_<d-1> instead of it."
         )
 
     if list_layout:
-        frame = _from_list(table)
+        frame = _from_list(table, None if entry is None else entry["dim"])
     else:
         frame = _from_wide(table)
     if entry is not None:
@@ -222,26 +237,30 @@ def from_arrow(
 
 
 def list_to_numpy(column: pa.Array | pa.ChunkedArray) -> npt.NDArray[Any]:
-    """Return a fixed-size list column as an (n, d) array.
+    """Return a list column of vectors as an (n, d) array.
 
-    The result is a view of Arrow's buffer when the column has one chunk and
-    no nulls; sliced arrays are handled by their offset. Several chunks are
-    concatenated into one copy.
+    The column may be a fixed-size list, or a ``list`` or ``large_list``
+    whose lists all have the same length. The result is a view of Arrow's
+    buffer when the column has one chunk and no nulls; sliced arrays are
+    handled by their offsets. Several chunks are concatenated into one copy.
 
     Parameters
     ----------
-    column : pyarrow.FixedSizeListArray or pyarrow.ChunkedArray
-        The vectors.
+    column : pyarrow.Array or pyarrow.ChunkedArray
+        The vectors, as lists of float or double.
 
     Returns
     -------
     numpy.ndarray
-        One row per list, read-only when it is a view.
+        One row per list, read-only when it is a view. A variable-length
+        column without rows gives shape (0, 0), since it has no length to
+        read.
 
     Raises
     ------
     EmbeddingFormatError
-        If the column is not a fixed-size list or has a missing vector.
+        If the column is not a list of float or double, has a missing vector,
+        or has lists of different lengths.
 
     Examples
     --------
@@ -253,13 +272,43 @@ def list_to_numpy(column: pa.Array | pa.ChunkedArray) -> npt.NDArray[Any]:
            [5., 6.]], dtype=float32)
     """
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    if not pa.types.is_fixed_size_list(column.type):
+    kind = column.type
+    if not _is_list_type(kind) or kind.value_type not in (pa.float32(), pa.float64()):
         raise EmbeddingFormatError(
-            f"Expected a fixed-size list column of floats, found type {column.type}."
+            f"Column {LIST_COLUMN!r} must be a list of float or double, found "
+            f"type {kind}."
         )
-    dim = column.type.list_size
-    value_type = column.type.value_type
+    _reject_null_vectors(chunks)
+    if pa.types.is_fixed_size_list(kind):
+        dim = kind.list_size
+    else:
+        dim = _common_length(chunks)
+
     parts = []
+    for chunk in chunks:
+        # flatten() honours the chunk's offsets; .values would not.
+        values = chunk.flatten()
+        if values.null_count:
+            values = values.fill_null(float("nan"))
+        parts.append(values.to_numpy(zero_copy_only=False).reshape(len(chunk), dim))
+    if not parts:
+        return np.empty((0, dim), dtype=kind.value_type.to_pandas_dtype())
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _is_list_type(kind: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_fixed_size_list(kind)
+        or pa.types.is_list(kind)
+        or pa.types.is_large_list(kind)
+    )
+
+
+def _has_wide_columns(names: list[str]) -> bool:
+    return any(EMBEDDING_PATTERN.fullmatch(name) for name in names)
+
+
+def _reject_null_vectors(chunks: list[pa.Array]) -> None:
     # Row position of the current chunk's first row in the whole column.
     start = 0
     for chunk in chunks:
@@ -270,14 +319,24 @@ def list_to_numpy(column: pa.Array | pa.ChunkedArray) -> npt.NDArray[Any]:
                 f"Column {LIST_COLUMN!r} has a missing vector at row {row}."
             )
         start += len(chunk)
-        # flatten() honours the chunk's offset; .values would not.
-        values = chunk.flatten()
-        if values.null_count:
-            values = values.fill_null(float("nan"))
-        parts.append(values.to_numpy(zero_copy_only=False).reshape(-1, dim))
-    if not parts:
-        return np.empty((0, dim), dtype=value_type.to_pandas_dtype())
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _common_length(chunks: list[pa.Array]) -> int:
+    """Return the length shared by all lists, 0 when there are none."""
+    lengths = [pc.list_value_length(chunk).to_numpy() for chunk in chunks]
+    every = np.concatenate(lengths) if lengths else np.empty(0, np.int64)
+    if every.size == 0:
+        return 0
+    first = int(every[0])
+    different = np.flatnonzero(every != first)
+    if different.size:
+        row = int(different[0])
+        raise EmbeddingFormatError(
+            f"Column {LIST_COLUMN!r} has lists of different lengths: row 0 has "
+            f"{first} values but row {row} has {int(every[row])}. Every vector "
+            f"needs the same number of dimensions."
+        )
+    return first
 
 
 def read_parquet(
@@ -413,8 +472,18 @@ def _from_wide(table: pa.Table) -> pd.DataFrame:
     return _assemble(table, layout, block.T)
 
 
-def _from_list(table: pa.Table) -> pd.DataFrame:
-    matrix = list_to_numpy(table.column(LIST_COLUMN))
+def _from_list(table: pa.Table, entry_dim: int | None) -> pd.DataFrame:
+    column = table.column(LIST_COLUMN)
+    matrix = list_to_numpy(column)
+    if table.num_rows == 0 and not pa.types.is_fixed_size_list(column.type):
+        # An empty variable-length column has no vector to take the length from.
+        if entry_dim is None:
+            raise EmbeddingFormatError(
+                f"Column {LIST_COLUMN!r} is a variable-length list without rows "
+                f"and the table has no embedframe metadata, so the number of "
+                f"dimensions is unknown. Write it as a fixed-size list."
+            )
+        matrix = np.empty((0, entry_dim), dtype=matrix.dtype)
     others = [name for name in table.column_names if name != LIST_COLUMN]
     layout = Layout.for_dim(matrix.shape[1])
     names = [*others, *layout.embeddings]
