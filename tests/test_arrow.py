@@ -425,6 +425,96 @@ def test_table_labels_not_integers() -> None:
         from_arrow(table)
 
 
+def table_with(name: str, values: pa.Array | pa.ChunkedArray) -> pa.Table:
+    """Return a 4-row wide table whose column ``name`` is ``values``."""
+    columns: dict[str, Any] = {
+        "filenames": ["a.png", "b.png", "c.png", "d.png"],
+        "embedding_0": pa.array([1.0, 2.0, 3.0, 4.0], pa.float32()),
+        "masked": pa.array([0, 1, 0, 1], pa.int64()),
+        "labels": pa.array([0, 1, 2, 3], pa.int64()),
+    }
+    columns[name] = values
+    return pa.table(columns)
+
+
+@pytest.mark.parametrize("name", ["labels", "masked"])
+def test_table_uint64_above_int64_rejected(name: str) -> None:
+    """2**64 - 1 would wrap to -1 in int64, so it is rejected."""
+    values = pa.array([0, 1, 2**64 - 1, 1], pa.uint64())
+    message = (
+        f"Column {name!r} has 18446744073709551615 at row 2, which does not fit "
+        f"in int64 (maximum 9223372036854775807)."
+    )
+
+    with pytest.raises(EmbeddingFormatError, match=f"^{re.escape(message)}$"):
+        from_arrow(table_with(name, values))
+
+
+def test_table_uint64_row_counts_across_chunks() -> None:
+    first = pa.array([0, 1], pa.uint64())
+    second = pa.array([2, 2**63], pa.uint64())
+    values = pa.chunked_array([first, second])
+    message = (
+        "Column 'labels' has 9223372036854775808 at row 3, which does not fit in "
+        "int64 (maximum 9223372036854775807)."
+    )
+
+    with pytest.raises(EmbeddingFormatError, match=f"^{re.escape(message)}$"):
+        from_arrow(table_with("labels", values))
+
+
+def test_table_uint64_in_range_reads() -> None:
+    maximum = 2**63 - 1
+    values = pa.array([0, 7, maximum, 1], pa.uint64())
+
+    result = from_arrow(table_with("labels", values))
+
+    assert result["labels"].dtype == np.int64
+    assert result["labels"].tolist() == [0, 7, maximum, 1]
+
+
+def test_parquet_uint64_labels_name_file(tmp_path: Path) -> None:
+    path = tmp_path / "e.parquet"
+    pq.write_table(table_with("labels", pa.array([2**64 - 1] * 4, pa.uint64())), path)
+    message = (
+        f"{path}: Column 'labels' has 18446744073709551615 at row 0, which does "
+        f"not fit in int64 (maximum 9223372036854775807)."
+    )
+
+    with pytest.raises(EmbeddingFormatError, match=f"^{re.escape(message)}$"):
+        read_parquet(path)
+
+
+@pytest.mark.parametrize(
+    ("values", "type_text", "missing"),
+    [
+        (pa.array([0, None, 1, 0], pa.int64()), "int64", 1),
+        (pa.array([0.0, 0.5, 1.0, 0.0], pa.float64()), "double", 0),
+        (pa.array(["0", "1", "0", "1"]), "string", 0),
+    ],
+    ids=["missing", "float", "string"],
+)
+def test_table_masked_not_integers(
+    values: pa.Array, type_text: str, missing: int
+) -> None:
+    message = (
+        f"Column 'masked' must be integers or booleans without missing values, "
+        f"found type {type_text} with {missing} missing."
+    )
+
+    with pytest.raises(EmbeddingFormatError, match=f"^{re.escape(message)}$"):
+        from_arrow(table_with("masked", values))
+
+
+def test_table_masked_boolean_reads() -> None:
+    values = pa.array([True, False, False, True])
+
+    result = from_arrow(table_with("masked", values))
+
+    assert result["masked"].dtype == np.int64
+    assert result["masked"].tolist() == [1, 0, 0, 1]
+
+
 # list_to_numpy
 
 

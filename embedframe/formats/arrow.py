@@ -499,19 +499,12 @@ def _from_list(table: pa.Table, entry_dim: int | None) -> pd.DataFrame:
 def _assemble(
     table: pa.Table, layout: Layout, matrix: npt.NDArray[Any]
 ) -> pd.DataFrame:
-    labels = table.column(LABELS)
-    if labels.null_count or not pa.types.is_integer(labels.type):
-        raise EmbeddingFormatError(
-            f"Column 'labels' must be integers without missing values, "
-            f"found type {labels.type} with {labels.null_count} missing."
-        )
+    labels = _int64_values(table, LABELS)
     filenames = table.column(FILENAMES).to_numpy(zero_copy_only=False)
-    frame = build_frame(matrix, filenames, labels.to_numpy(), validate=False)
+    frame = build_frame(matrix, filenames, labels, validate=False)
     columns: dict[str, Any] = {}
     for name in layout.extras:
-        columns[name] = (
-            table.column(name).to_numpy(zero_copy_only=False).astype(np.int64)
-        )
+        columns[name] = _int64_values(table, name)
     # NOTE: user columns use Arrow's default pandas conversion, so a nullable
     # integer column with missing values comes back as float64, which rounds
     # integers above 2**53.
@@ -520,6 +513,33 @@ def _assemble(
     for name, values in columns.items():
         frame[name] = values
     return frame[layout.columns] if columns else frame
+
+
+def _int64_values(table: pa.Table, name: str) -> npt.NDArray[np.int64]:
+    """Return an integer column as int64, rejecting values that do not fit."""
+    column = table.column(name)
+    # masked and selected are 0/1 flags, so a boolean column fits them too.
+    allowed = pa.types.is_integer(column.type) or (
+        name != LABELS and pa.types.is_boolean(column.type)
+    )
+    if column.null_count or not allowed:
+        expected = "integers" if name == LABELS else "integers or booleans"
+        raise EmbeddingFormatError(
+            f"Column {name!r} must be {expected} without missing values, "
+            f"found type {column.type} with {column.null_count} missing."
+        )
+    values: npt.NDArray[Any] = column.to_numpy()
+    # Only uint64 can hold values above the int64 maximum.
+    maximum = np.iinfo(np.int64).max
+    if values.dtype == np.uint64:
+        too_large = np.flatnonzero(values > maximum)
+        if too_large.size:
+            row = int(too_large[0])
+            raise EmbeddingFormatError(
+                f"Column {name!r} has {values[row]} at row {row}, which does "
+                f"not fit in int64 (maximum {maximum})."
+            )
+    return values.astype(np.int64, copy=False)
 
 
 def _metadata(table: pa.Table) -> dict[str, Any] | None:
