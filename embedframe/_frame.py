@@ -28,6 +28,9 @@ __all__ = [
     "validate",
 ]
 
+_INT64_MIN = int(np.iinfo(np.int64).min)
+_INT64_MAX = int(np.iinfo(np.int64).max)
+
 
 def frame_layout(df: pd.DataFrame, *, strict: bool = False) -> Layout:
     """Return the layout of a frame or raise if its columns break the format.
@@ -115,7 +118,8 @@ def build_frame(
     Raises
     ------
     EmbeddingValueError
-        If the shapes or lengths disagree or labels are not integers.
+        If the shapes or lengths disagree, or a label is not an integer or
+        does not fit in int64.
     pandera.errors.SchemaErrors
         If ``validate`` is True and the frame breaks the schema.
 
@@ -162,15 +166,55 @@ def build_frame(
 
 def _labels(labels: Sequence[int] | npt.ArrayLike) -> npt.NDArray[np.int64]:
     values = np.asarray(labels)
-    if values.dtype.kind in "iub":
+    if values.dtype.kind == "f" and not isinstance(labels, np.ndarray):
+        # NumPy turns a list of Python ints into float64 when one of them is
+        # above the int64 maximum, so keep the ints to check them exactly.
+        exact = np.asarray(labels, dtype=object)
+        if exact.ndim == 1 and all(_is_integer(value) for value in exact):
+            values = exact
+    if values.ndim != 1:
+        raise EmbeddingValueError(
+            f"labels must be one-dimensional (got shape {values.shape})."
+        )
+    if values.dtype == object and all(_is_integer(value) for value in values):
+        # NumPy keeps Python ints beyond the uint64 range as objects.
+        outside = [not _INT64_MIN <= value <= _INT64_MAX for value in values]
+        _reject_outside_int64(values, np.array(outside, dtype=bool))
+        return values.astype(np.int64)
+    if values.dtype.kind in "ib":
+        return values.astype(np.int64)
+    if values.dtype.kind == "u":
+        _reject_outside_int64(values, values > _INT64_MAX)
         return values.astype(np.int64)
     if values.dtype.kind == "f" and np.all(np.isfinite(values)):
         if np.array_equal(values, np.floor(values)):
+            # The float64 below 2**63 is 2**63 - 1024, which fits in int64,
+            # so these bounds are exact.
+            _reject_outside_int64(values, (values < -(2.0**63)) | (values >= 2.0**63))
             return values.astype(np.int64)
     raise EmbeddingValueError(
         f"labels must be integers (got dtype {values.dtype} with values such as "
         f"{values.ravel()[:3].tolist()!r})."
     )
+
+
+def _is_integer(value: object) -> bool:
+    return isinstance(value, int | np.integer)
+
+
+def _reject_outside_int64(
+    values: npt.NDArray[Any], outside: npt.NDArray[np.bool_]
+) -> None:
+    rows = np.flatnonzero(outside)
+    if rows.size:
+        row = int(rows[0])
+        value = values[row]
+        if isinstance(value, np.generic):
+            value = value.item()
+        raise EmbeddingValueError(
+            f"Column 'labels' has {value} at row {row}, which does not fit in "
+            f"int64 (from {_INT64_MIN} to {_INT64_MAX})."
+        )
 
 
 def validate(

@@ -1,0 +1,62 @@
+"""build_frame: the checks it makes on labels."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pytest
+
+from embedframe import build_frame
+from embedframe.errors import EmbeddingValueError
+
+MATRIX = np.array([[1.0], [2.0], [3.0]], dtype=np.float32)
+NAMES = ["a.png", "b.png", "c.png"]
+INT64_RANGE = "(from -9223372036854775808 to 9223372036854775807)"
+
+
+class TestLabels:
+    @pytest.mark.parametrize(
+        ("labels", "shown"),
+        [
+            (np.array([0, 2**64 - 1, 1], dtype=np.uint64), "18446744073709551615"),
+            ([0, 2**64 - 1, 1], "18446744073709551615"),
+            ([0, 2**64, 1], "18446744073709551616"),
+            ([0, -(2**63) - 1, 1], "-9223372036854775809"),
+            (np.array([0.0, 2.0**63, 1.0]), "9.223372036854776e+18"),
+            (np.array([0.0, -1e20, 1.0]), "-1e+20"),
+        ],
+        ids=["uint64", "list", "beyond-uint64", "below-int64", "float", "float-neg"],
+    )
+    def test_outside_int64_rejected(self, labels: Any, shown: str) -> None:
+        """Values that int64 cannot hold are rejected instead of wrapping."""
+        message = (
+            f"Column 'labels' has {shown} at row 1, which does not fit in int64 "
+            f"{INT64_RANGE}."
+        )
+
+        with pytest.raises(EmbeddingValueError, match=f"^{re.escape(message)}$"):
+            build_frame(MATRIX, NAMES, labels)
+
+    @pytest.mark.parametrize(
+        "labels",
+        [
+            np.array([0, 2**63 - 1, 5], dtype=np.uint64),
+            [-(2**63), 2**63 - 1, 5],
+            np.array([-(2.0**63), 2.0**62, 5.0]),
+            [True, False, 5],
+        ],
+        ids=["uint64", "list", "float", "bool"],
+    )
+    def test_int64_extremes_kept(self, labels: Any) -> None:
+        frame = build_frame(MATRIX, NAMES, labels)
+
+        assert frame["labels"].dtype == np.int64
+        assert frame["labels"].tolist() == [int(value) for value in labels]
+
+    def test_two_dimensional_rejected(self) -> None:
+        message = "labels must be one-dimensional (got shape (3, 1))."
+
+        with pytest.raises(EmbeddingValueError, match=f"^{re.escape(message)}$"):
+            build_frame(MATRIX, NAMES, [[0], [1], [2]])
