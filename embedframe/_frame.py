@@ -118,8 +118,9 @@ def build_frame(
     Raises
     ------
     EmbeddingValueError
-        If the shapes or lengths disagree, or a label is not an integer or
-        does not fit in int64.
+        If the shapes or lengths disagree, a file name is not a string (None
+        and NaN included), or a label is not an integer or does not fit in
+        int64.
     pandera.errors.SchemaErrors
         If ``validate`` is True and the frame breaks the schema.
 
@@ -144,7 +145,7 @@ def build_frame(
         matrix = matrix.astype(np.float32)
 
     n, dim = matrix.shape
-    names = [str(name) for name in filenames]
+    names = _filenames(filenames)
     label_array = np.zeros(n, dtype=np.int64) if labels is None else _labels(labels)
     if len(names) != n or len(label_array) != n:
         raise EmbeddingValueError(
@@ -162,6 +163,22 @@ def build_frame(
         schema = embedding_schema(dim, dtype=str(matrix.dtype))  # type: ignore[arg-type]
         schema.validate(frame, lazy=True)
     return frame
+
+
+def _filenames(filenames: Sequence[str]) -> list[str]:
+    """Return the file names as a list, rejecting anything but strings."""
+    names = list(filenames)
+    # str(None) and str(nan) would turn a missing name into a file name.
+    invalid = [row for row, name in enumerate(names) if not isinstance(name, str)]
+    if invalid:
+        count = "1 row is" if len(invalid) == 1 else f"{len(invalid)} rows are"
+        shown = ", ".join(f"row {row} is {names[row]!r}" for row in invalid[:3])
+        more = f" and {len(invalid) - 3} more" if len(invalid) > 3 else ""
+        raise EmbeddingValueError(
+            f"filenames must be strings, but {count} not: {shown}{more}. Give "
+            f"every row its file name as a string."
+        )
+    return names
 
 
 def _labels(labels: Sequence[int] | npt.ArrayLike) -> npt.NDArray[np.int64]:

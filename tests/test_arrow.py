@@ -488,6 +488,42 @@ def test_parquet_uint64_labels_name_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("values", "type_text", "missing"),
     [
+        (pa.array(["a.png", None, "c.png", "d.png"]), "string", 1),
+        (pa.array([1, 2, 3, 4]), "int64", 0),
+    ],
+    ids=["missing", "integers"],
+)
+def test_table_filenames_not_strings(
+    values: pa.Array, type_text: str, missing: int
+) -> None:
+    """A missing name is not read as the text 'None'."""
+    message = (
+        f"Column 'filenames' must be strings without missing values, found type "
+        f"{type_text} with {missing} missing."
+    )
+
+    with pytest.raises(EmbeddingFormatError, match=f"^{re.escape(message)}$"):
+        from_arrow(table_with("filenames", values))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pa.array(["a.png", "b.png", "c.png", "d.png"], pa.large_string()),
+        pa.array(["a.png", "b.png", "c.png", "d.png"], pa.string_view()),
+        pa.array(["a.png", "b.png", "c.png", "d.png"]).dictionary_encode(),
+    ],
+    ids=["large_string", "string_view", "dictionary"],
+)
+def test_table_filenames_string_types_read(values: pa.Array) -> None:
+    result = from_arrow(table_with("filenames", values))
+
+    assert result["filenames"].tolist() == ["a.png", "b.png", "c.png", "d.png"]
+
+
+@pytest.mark.parametrize(
+    ("values", "type_text", "missing"),
+    [
         (pa.array([0, None, 1, 0], pa.int64()), "int64", 1),
         (pa.array([0.0, 0.5, 1.0, 0.0], pa.float64()), "double", 0),
         (pa.array(["0", "1", "0", "1"]), "string", 0),

@@ -1,4 +1,4 @@
-"""build_frame: the checks it makes on labels."""
+"""build_frame: the checks it makes on file names and labels."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from embedframe import build_frame
@@ -14,6 +15,50 @@ from embedframe.errors import EmbeddingValueError
 MATRIX = np.array([[1.0], [2.0], [3.0]], dtype=np.float32)
 NAMES = ["a.png", "b.png", "c.png"]
 INT64_RANGE = "(from -9223372036854775808 to 9223372036854775807)"
+
+
+class TestFilenames:
+    @pytest.mark.parametrize(
+        ("filenames", "shown"),
+        [
+            (
+                [None, float("nan"), "c.png"],
+                "2 rows are not: row 0 is None, row 1 is nan",
+            ),
+            (["a.png", 7, "c.png"], "1 row is not: row 1 is 7"),
+            (["a.png", "b.png", b"c.png"], "1 row is not: row 2 is b'c.png'"),
+            (
+                pd.Series(["a.png", None, "c.png"], dtype="str"),
+                "1 row is not: row 1 is nan",
+            ),
+        ],
+        ids=["none-and-nan", "number", "bytes", "pandas-missing"],
+    )
+    def test_non_strings_rejected(self, filenames: Any, shown: str) -> None:
+        """A missing name is not turned into the text 'None' or 'nan'."""
+        message = (
+            f"filenames must be strings, but {shown}. Give every row its file "
+            f"name as a string."
+        )
+
+        with pytest.raises(EmbeddingValueError, match=f"^{re.escape(message)}$"):
+            build_frame(MATRIX, filenames, [0, 1, 2])
+
+    def test_first_three_listed(self) -> None:
+        matrix = np.zeros((5, 1), dtype=np.float32)
+        message = (
+            "filenames must be strings, but 5 rows are not: row 0 is None, "
+            "row 1 is None, row 2 is None and 2 more. Give every row its file "
+            "name as a string."
+        )
+
+        with pytest.raises(EmbeddingValueError, match=f"^{re.escape(message)}$"):
+            build_frame(matrix, [None] * 5, [0] * 5)
+
+    def test_numpy_strings_accepted(self) -> None:
+        frame = build_frame(MATRIX, np.array(NAMES), [0, 1, 2])
+
+        assert frame["filenames"].tolist() == NAMES
 
 
 class TestLabels:

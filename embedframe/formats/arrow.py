@@ -32,7 +32,8 @@ from __future__ import annotations
 import errno
 import json
 import os
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -500,7 +501,7 @@ def _assemble(
     table: pa.Table, layout: Layout, matrix: npt.NDArray[Any]
 ) -> pd.DataFrame:
     labels = _int64_values(table, LABELS)
-    filenames = table.column(FILENAMES).to_numpy(zero_copy_only=False)
+    filenames = _filename_values(table)
     frame = build_frame(matrix, filenames, labels, validate=False)
     columns: dict[str, Any] = {}
     for name in layout.extras:
@@ -513,6 +514,25 @@ def _assemble(
     for name, values in columns.items():
         frame[name] = values
     return frame[layout.columns] if columns else frame
+
+
+def _filename_values(table: pa.Table) -> Sequence[str]:
+    column = table.column(FILENAMES)
+    kind = column.type
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    text = (
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_string_view(kind)
+    )
+    if column.null_count or not text:
+        raise EmbeddingFormatError(
+            f"Column {FILENAMES!r} must be strings without missing values, "
+            f"found type {column.type} with {column.null_count} missing."
+        )
+    # An object array of str, which build_frame reads like a sequence.
+    return cast("Sequence[str]", column.to_numpy(zero_copy_only=False))
 
 
 def _int64_values(table: pa.Table, name: str) -> npt.NDArray[np.int64]:
