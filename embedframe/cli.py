@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from embedframe._atomic import atomic_write
@@ -24,7 +25,12 @@ from embedframe._layout import FILENAMES, LABELS, header_problems
 from embedframe._pca import fit_pca, with_projection
 from embedframe._plot import plot_pca
 from embedframe._version import __version__
-from embedframe.errors import EmbeddingParseError, EmbedframeError, Problem
+from embedframe.errors import (
+    EmbeddingParseError,
+    EmbeddingValueError,
+    EmbedframeError,
+    Problem,
+)
 from embedframe.formats.arrow import read_parquet, write_parquet
 from embedframe.formats.csv import read_csv, write_csv
 from embedframe.schema import json_schema
@@ -34,6 +40,8 @@ __all__ = ["main"]
 #: File name suffixes of each supported format.
 CSV_SUFFIXES = (".csv",)
 PARQUET_SUFFIXES = (".parquet", ".pq")
+#: Choices of --dtype; "auto" loses no value of the input.
+DTYPES = ("auto", "float32", "float64")
 
 
 class UsageError(Exception):
@@ -107,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         "text, LF line endings, no byte-order mark, no user columns",
     )
     check.add_argument("-o", "--output", help="where --fix writes the cleaned copy")
+    _add_dtype_option(check)
     _add_validation_options(check)
     check.set_defaults(run=run_check)
 
@@ -122,19 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="Parquet layout: one column per dimension (wide, the default) "
         "or one fixed-size list column (list)",
     )
-    convert.add_argument(
-        "--dtype",
-        choices=("float32", "float64"),
-        default=None,
-        help="embedding dtype; default float32 for CSV input, the stored "
-        "dtype for Parquet input",
-    )
+    _add_dtype_option(convert)
     _add_validation_options(convert)
     convert.set_defaults(run=run_convert)
 
     info = commands.add_parser("info", help="describe an embedding file")
     info.add_argument("input", metavar="FILE", help="CSV or Parquet file")
     info.add_argument("--json", action="store_true", help="print JSON")
+    _add_dtype_option(info)
     _add_validation_options(info)
     info.set_defaults(run=run_info)
 
@@ -157,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="number of principal components (default 2)",
     )
     _add_pca_options(pca)
+    _add_dtype_option(pca)
     _add_validation_options(pca)
     pca.set_defaults(run=run_pca)
 
@@ -179,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="dots per inch of raster images (default 150)",
     )
     _add_pca_options(plot)
+    _add_dtype_option(plot)
     _add_validation_options(plot)
     plot.set_defaults(run=run_plot)
 
@@ -206,6 +212,18 @@ def _add_pca_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_dtype_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dtype",
+        choices=DTYPES,
+        default="auto",
+        help="embedding dtype (default auto). auto keeps every value: CSV is "
+        "read as float64 and narrowed to float32 only when no value changes, "
+        "and Parquet keeps its stored dtype. float32 or float64 converts to "
+        "that dtype, and float32 rounds values that need more precision",
+    )
+
+
 def _add_validation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--allow-duplicates",
@@ -227,17 +245,23 @@ def _add_validation_options(parser: argparse.ArgumentParser) -> None:
 def read_any(
     path: str,
     *,
-    dtype: str | None = None,
+    dtype: str = "auto",
     strict: bool = False,
     allow_duplicates: bool = False,
     allow_nonfinite: bool = False,
 ) -> pd.DataFrame:
     """Read a CSV or Parquet file, chosen by its extension.
 
+    ``dtype="auto"`` keeps every value: CSV text is read with
+    ``read_csv(dtype="auto")`` and Parquet keeps its stored dtype.
+
     Raises
     ------
     UsageError
         If the extension is neither CSV nor Parquet.
+    EmbeddingValueError
+        If ``dtype="float32"`` turns a finite float64 Parquet value into
+        infinity.
     """
     suffix = Path(path).suffix.lower()
     options: dict[str, Any] = {
@@ -245,13 +269,13 @@ def read_any(
         "allow_nonfinite": allow_nonfinite,
     }
     if suffix in CSV_SUFFIXES:
-        return read_csv(path, dtype=dtype or "float32", strict=strict, **options)  # type: ignore[arg-type]
+        return read_csv(path, dtype=dtype, strict=strict, **options)  # type: ignore[arg-type]
     if suffix in PARQUET_SUFFIXES:
         frame = read_parquet(path, **options)
         if strict:
             _reject_user_columns(frame, path)
-        if dtype is not None:
-            frame = _with_dtype(frame, dtype)
+        if dtype != "auto":
+            frame = _with_dtype(frame, dtype, path)
         return frame
     raise UsageError(_unknown_suffix(path))
 
@@ -306,9 +330,21 @@ def _unknown_suffix(path: str) -> str:
     return f"cannot tell the format of {path!r} from its extension; use one of {known}"
 
 
-def _with_dtype(frame: pd.DataFrame, dtype: str) -> pd.DataFrame:
-    columns = frame_layout(frame).embeddings
-    return frame.astype(dict.fromkeys(columns, dtype))
+def _with_dtype(frame: pd.DataFrame, dtype: str, path: str) -> pd.DataFrame:
+    columns = list(frame_layout(frame).embeddings)
+    before = frame[columns].to_numpy()
+    with np.errstate(over="ignore"):
+        converted = frame.astype(dict.fromkeys(columns, dtype))
+    # Values beyond the float32 maximum would silently become infinity.
+    overflow = np.isfinite(before) & ~np.isfinite(converted[columns].to_numpy())
+    if overflow.any():
+        row, position = (int(index[0]) for index in np.nonzero(overflow))
+        raise EmbeddingValueError(
+            f"{path}: column {columns[position]!r}: row {row}: "
+            f"{float(before[row, position])!r} is outside the {dtype} range; use "
+            f"--dtype auto to keep the stored dtype."
+        )
+    return converted
 
 
 def _validation(args: argparse.Namespace) -> dict[str, Any]:
@@ -331,7 +367,7 @@ def run_check(args: argparse.Namespace) -> int:
     status = 0
     for path in args.files:
         try:
-            frame = read_any(path, **_validation(args))
+            frame = read_any(path, dtype=args.dtype, **_validation(args))
         except EmbeddingParseError as exc:
             for problem in exc.problems:
                 print(f"error: {problem.format(exc.path)}", file=sys.stderr)
@@ -366,7 +402,7 @@ def run_convert(args: argparse.Namespace) -> int:
 
 def run_info(args: argparse.Namespace) -> int:
     """Print a description of one file."""
-    frame = read_any(args.input, **_validation(args))
+    frame = read_any(args.input, dtype=args.dtype, **_validation(args))
     summary = frame.emb.describe()
     if args.json:
         print(json.dumps(summary, indent=2, allow_nan=False))
@@ -396,7 +432,7 @@ def run_pca(args: argparse.Namespace) -> int:
     if _same_file(args.input, args.output):
         raise UsageError("FILE and OUT are the same file; choose another OUT")
     _require_known_suffix(args.output)
-    frame = read_any(args.input, **_validation(args))
+    frame = read_any(args.input, dtype=args.dtype, **_validation(args))
     model = fit_pca(
         embedding_matrix(frame),
         args.components,
@@ -429,7 +465,7 @@ def run_plot(args: argparse.Namespace) -> int:
             f"extension; use one of {known}"
         )
 
-    frame = read_any(args.input, **_validation(args))
+    frame = read_any(args.input, dtype=args.dtype, **_validation(args))
     figure = plot_pca(
         frame, fraction=args.fraction, random_state=args.seed, title=args.title
     )

@@ -181,6 +181,50 @@ def test_check_fix_writes_clean_copy(
     )
 
 
+def test_check_fix_keeps_float64(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--fix writes float64 values back exactly instead of rounding them."""
+    path = write(
+        tmp_path,
+        "in.csv",
+        "filenames,embedding_0,embedding_1,labels\n"
+        "a.png,-0.1321048632913019,5e-324,0\n"
+        "b.png,1e39,0.5,1\n",
+    )
+    out = tmp_path / "clean.csv"
+
+    status = main(["check", path, "--fix", "-o", str(out)])
+
+    assert status == 0
+    assert out.read_text() == (
+        "filenames,embedding_0,embedding_1,labels\n"
+        "a.png,-0.1321048632913019,5e-324,0\n"
+        "b.png,1e+39,0.5,1\n"
+    )
+
+
+def test_check_dtype_float32(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """1e39 is valid by default and overflows only when float32 is requested."""
+    path = write(
+        tmp_path,
+        "in.csv",
+        "filenames,embedding_0,embedding_1,labels\na.png,1e39,0,0\nb.png,1,2,1\n",
+    )
+
+    default = main(["check", path])
+    default_output = capsys.readouterr()
+    narrow = main(["check", path, "--dtype", "float32"])
+    narrow_output = capsys.readouterr()
+
+    assert default == 0
+    assert default_output.out == f"{path}: OK, 2 rows, 2 dimensions\n"
+    assert narrow == 1
+    assert narrow_output.err.startswith(f"error: {path}:2: column 'embedding_0': ")
+
+
 def test_check_fix_to_parquet(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -333,19 +377,114 @@ def test_convert_list_layout_written(tmp_path: Path) -> None:
     status = main(["convert", source, parquet, "--layout", "list"])
 
     assert status == 0
-    assert embedframe.read_parquet(parquet).equals(embedframe.read_csv(source))
+    expected = embedframe.read_csv(source, dtype="auto")
+    assert embedframe.read_parquet(parquet).equals(expected)
     assert "embedding" in pd.read_parquet(parquet).columns
 
 
-def test_convert_csv_defaults_to_float32(tmp_path: Path) -> None:
-    """Without --dtype, CSV input is read as float32, as --help documents."""
-    source = write(tmp_path, "in.csv", "filenames,embedding_0,labels\na.png,0.1,0\n")
+@pytest.mark.parametrize(
+    ("text", "dtype"),
+    [
+        ("0.5,0\nb.png,-2", "float32"),
+        ("0.1,0\nb.png,-2", "float64"),
+        ("5e-324,0\nb.png,-2", "float64"),
+        ("1e39,0\nb.png,-2", "float64"),
+    ],
+    ids=["exact-float32", "decimal", "subnormal", "above-float32-max"],
+)
+def test_convert_csv_defaults_to_auto(tmp_path: Path, text: str, dtype: str) -> None:
+    """Without --dtype, CSV values are kept: float32 only if nothing changes."""
+    source = write(
+        tmp_path, "in.csv", f"filenames,embedding_0,labels\na.png,{text},1\n"
+    )
     parquet = str(tmp_path / "e.parquet")
 
     status = main(["convert", source, parquet])
 
+    result = embedframe.read_parquet(parquet)["embedding_0"]
     assert status == 0
-    assert embedframe.read_parquet(parquet)["embedding_0"].dtype == np.float32
+    assert result.dtype == np.dtype(dtype)
+    assert result.tolist() == [float(text.split(",")[0]), -2.0]
+
+
+def test_convert_keeps_float64_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """CSV -> Parquet -> CSV keeps float64 text that float32 would round."""
+    text = (
+        "filenames,embedding_0,embedding_1,labels\n"
+        "a.png,-0.1321048632913019,5e-324,0\n"
+        "b.png,1e+39,0.5,1\n"
+    )
+    source = write(tmp_path, "in.csv", text)
+    parquet = str(tmp_path / "e.parquet")
+    back = tmp_path / "back.csv"
+
+    first = main(["convert", source, parquet])
+    second = main(["convert", parquet, str(back)])
+
+    assert first == 0
+    assert second == 0
+    assert back.read_text() == text
+
+
+def test_convert_float32_rounds(tmp_path: Path) -> None:
+    """--dtype float32 converts CSV input, rounding as requested."""
+    source = write(tmp_path, "in.csv", "filenames,embedding_0,labels\na.png,0.1,0\n")
+    parquet = str(tmp_path / "e.parquet")
+
+    status = main(["convert", source, parquet, "--dtype", "float32"])
+
+    result = embedframe.read_parquet(parquet)["embedding_0"]
+    assert status == 0
+    assert result.dtype == np.float32
+    assert result.tolist() == [float(np.float32(0.1))]
+
+
+@pytest.mark.parametrize(
+    ("option", "dtype"),
+    [
+        ([], "float64"),
+        (["--dtype", "auto"], "float64"),
+        (["--dtype", "float32"], "float32"),
+    ],
+    ids=["default", "auto", "float32"],
+)
+def test_convert_parquet_dtype(tmp_path: Path, option: list[str], dtype: str) -> None:
+    """Parquet keeps its stored dtype unless --dtype names one."""
+    frame = make_embedding_frame(4, 2, dtype="float64")
+    source = str(tmp_path / "in.parquet")
+    target = str(tmp_path / "out.parquet")
+    embedframe.write_parquet(frame, source)
+
+    status = main(["convert", source, target, *option])
+
+    result = embedframe.read_parquet(target)
+    assert status == 0
+    assert result.emb.to_numpy().dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(
+        result.emb.to_numpy(), frame.emb.to_numpy().astype(dtype)
+    )
+
+
+def test_convert_parquet_float32_overflow(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Narrowing a value above the float32 maximum is an error, not inf."""
+    matrix = np.array([[1.0, 2.0], [3.0, 1e39]])
+    frame = embedframe.build_frame(matrix, ["a.png", "b.png"], [0, 1])
+    source = str(tmp_path / "in.parquet")
+    target = tmp_path / "out.parquet"
+    embedframe.write_parquet(frame, source)
+
+    status = main(["convert", source, str(target), "--dtype", "float32"])
+
+    assert status == 1
+    assert capsys.readouterr().err == (
+        f"error: {source}: column 'embedding_1': row 1: 1e+39 is outside the "
+        f"float32 range; use --dtype auto to keep the stored dtype.\n"
+    )
+    assert not target.exists()
 
 
 @pytest.mark.parametrize(
@@ -461,6 +600,19 @@ def test_unknown_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert "invalid choice: 'merge'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", ["check", "convert", "info", "pca", "plot"])
+def test_dtype_option_everywhere(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every command that reads files takes --dtype, defaulting to auto."""
+    status = main([command, "--help"])
+
+    output = " ".join(capsys.readouterr().out.split())
+    assert status == 0
+    assert "--dtype {auto,float32,float64}" in output
+    assert "embedding dtype (default auto)" in output
+
+
 def test_help_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
     status = main(["convert", "--help"])
 
@@ -548,3 +700,20 @@ def test_convert_onto_directory(
         f"error: Cannot write {target}: it is a directory. Choose a file name.\n"
     )
     assert os.listdir(target) == []
+
+
+@pytest.mark.parametrize(
+    ("option", "dtype"),
+    [([], "float64"), (["--dtype", "float32"], "float32")],
+    ids=["default", "float32"],
+)
+def test_info_dtype(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: list[str], dtype: str
+) -> None:
+    """info describes the values as read: float64 unless float32 is exact."""
+    path = write(tmp_path, "e.csv", "filenames,embedding_0,labels\na,0.1,0\nb,0.5,1\n")
+
+    code = main(["info", path, *option])
+
+    assert code == 0
+    assert f"dtype: {dtype}" in capsys.readouterr().out.splitlines()

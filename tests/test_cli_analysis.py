@@ -39,8 +39,10 @@ class TestPca:
     def test_csv_output(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
+        """The CSV is read with --dtype auto, so PCA sees its exact values."""
         source = tmp_path / "in.csv"
-        frame = write_sample(source)
+        write_sample(source)
+        frame = embedframe.read_csv(source, dtype="auto")
         target = tmp_path / "out.csv"
         model = fit_pca(frame.emb.matrix)
         assert model.explained_variance_ratio is not None
@@ -53,8 +55,21 @@ class TestPca:
             f"wrote {target}: 40 rows with columns pca_0 .. pca_1, "
             f"{share:.1%} of the variance\n"
         )
-        written = embedframe.read_csv(target)
+        written = embedframe.read_csv(target, dtype="auto")
         assert written.columns.tolist() == [*frame.columns, *PCA_COLUMNS]
+        values = written[PCA_COLUMNS].astype(np.float64).to_numpy()
+        assert_array_equal(values, model.transform(frame.emb.matrix))
+
+    def test_dtype_float32(self, tmp_path: Path) -> None:
+        source = tmp_path / "in.csv"
+        frame = write_sample(source)
+        target = tmp_path / "out.csv"
+        model = fit_pca(frame.emb.matrix)
+
+        code = main(["pca", str(source), "-o", str(target), "--dtype", "float32"])
+
+        assert code == 0
+        written = embedframe.read_csv(target)
         values = written[PCA_COLUMNS].astype(np.float32).to_numpy()
         assert_array_equal(values, model.transform(frame.emb.matrix))
 
