@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from embedframe import _describe, _frame, _knn, _pca, _plot, _reorder
 from embedframe._layout import EMBEDDING_PATTERN, FILENAMES, LABELS, Layout
+from embedframe._text import plural
 from embedframe.errors import EmbeddingValueError
 from embedframe.formats import arrow, csv
 
@@ -600,9 +601,9 @@ def _upload_dict(
     if bad.any():
         names = df[FILENAMES][bad].tolist()
         raise EmbeddingValueError(
-            f"Cannot build the upload payload: {len(names)} embeddings contain "
-            f"NaN or infinity ({_reorder.format_keys(names)}). Remove or fix "
-            "those rows first."
+            f"Cannot build the upload payload: {plural(len(names), 'embedding')} "
+            f"{'contains' if len(names) == 1 else 'contain'} NaN or infinity "
+            f"({_reorder.format_keys(names)}). Remove or fix those rows first."
         )
 
     if matrix.dtype == np.float32:

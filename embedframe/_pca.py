@@ -26,6 +26,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from embedframe._frame import embedding_matrix
+from embedframe._text import plural
 from embedframe.errors import EmbeddingValueError
 
 __all__ = ["PCA", "PCA_PREFIX", "fit_pca", "pca_columns", "with_projection"]
@@ -148,8 +149,9 @@ class PCA:
         if self.n_components > limit:
             raise EmbeddingValueError(
                 f"n_components={self.n_components} is more than the data allows: "
-                f"{n} rows of {dim} dimensions have at most {limit} principal "
-                f"components. Pass n_components <= {limit}."
+                f"{plural(n, 'row')} of {plural(dim, 'dimension')} have at most "
+                f"{plural(limit, 'principal component')}. Pass "
+                f"n_components <= {limit}."
             )
 
         mean = data.mean(axis=0, dtype=np.float64)
@@ -205,8 +207,9 @@ class PCA:
         data = _as_float_matrix(X, "X")
         if data.shape[1] != self.w.shape[0]:
             raise EmbeddingValueError(
-                f"X has {data.shape[1]} dimensions but the PCA was fitted on "
-                f"{self.w.shape[0]}; pass rows with {self.w.shape[0]} dimensions."
+                f"X has {plural(data.shape[1], 'dimension')} but the PCA was "
+                f"fitted on {self.w.shape[0]}; pass rows with "
+                f"{plural(self.w.shape[0], 'dimension')}."
             )
 
         # Centre and project block by block, so the only temporary is one
@@ -375,8 +378,8 @@ def _sample_size(n: int, fraction: float) -> int:
             else "pass more rows"
         )
         raise EmbeddingValueError(
-            f"fraction={fraction!r} of {n} rows selects {rows} rows, but PCA "
-            f"needs at least 2; {hint}."
+            f"fraction={fraction!r} of {plural(n, 'row')} selects "
+            f"{plural(rows, 'row')}, but PCA needs at least 2; {hint}."
         )
     return rows
 
@@ -391,7 +394,7 @@ def _nonfinite_error(data: FloatArray) -> EmbeddingValueError:
     listed = ", ".join(str(i) for i in bad_rows[:5])
     more = "" if bad_rows.size <= 5 else f" and {bad_rows.size - 5} more"
     return EmbeddingValueError(
-        f"The data contains NaN or infinity in {bad_rows.size} rows "
+        f"The data contains NaN or infinity in {plural(bad_rows.size, 'row')} "
         f"(rows {listed}{more}); remove or fix them before fitting PCA."
     )
 

@@ -18,6 +18,7 @@ from embedframe._compat import optional_import
 from embedframe._frame import embedding_matrix
 from embedframe._layout import LABELS
 from embedframe._pca import PCA, RandomState, fit_pca
+from embedframe._text import plural
 from embedframe.errors import EmbeddingValueError
 
 if TYPE_CHECKING:
@@ -89,8 +90,9 @@ def plot_pca(
     bad_rows = np.flatnonzero(~np.isfinite(matrix).all(axis=1))
     if bad_rows.size:
         raise EmbeddingValueError(
-            f"Cannot plot rows with NaN or infinity ({bad_rows.size} rows, "
-            f"first at position {bad_rows[0]}); remove or fix them first."
+            f"Cannot plot rows with NaN or infinity "
+            f"({plural(bad_rows.size, 'row')}, first at position {bad_rows[0]}); "
+            f"remove or fix them first."
         )
     if model is None:
         model = fit_pca(matrix, 2, fraction, random_state=random_state)

@@ -24,6 +24,7 @@ from embedframe._frame import embedding_matrix, frame_layout
 from embedframe._layout import FILENAMES, LABELS, header_problems
 from embedframe._pca import fit_pca, with_projection
 from embedframe._plot import plot_pca
+from embedframe._text import plural
 from embedframe._version import __version__
 from embedframe.errors import (
     EmbeddingParseError,
@@ -378,7 +379,7 @@ def run_check(args: argparse.Namespace) -> int:
             status = 1
             continue
         layout = frame_layout(frame)
-        print(f"{path}: OK, {len(frame)} rows, {layout.dim} dimensions")
+        print(f"{path}: OK, {_size(len(frame), layout.dim)}")
         if args.fix:
             keep = [FILENAMES, *layout.embeddings, *layout.extras, LABELS]
             write_any(frame[keep], args.output)
@@ -393,10 +394,8 @@ def run_convert(args: argparse.Namespace) -> int:
     _require_known_suffix(args.output)
     frame = read_any(args.input, dtype=args.dtype, **_validation(args))
     write_any(frame, args.output, layout=args.layout)
-    dim = frame_layout(frame).dim
-    print(
-        f"converted {args.input} -> {args.output}: {len(frame)} rows, {dim} dimensions"
-    )
+    size = _size(len(frame), frame_layout(frame).dim)
+    print(f"converted {args.input} -> {args.output}: {size}")
     return 0
 
 
@@ -410,6 +409,10 @@ def run_info(args: argparse.Namespace) -> int:
         for key, value in summary.items():
             print(f"{key}: {_info_text(value)}")
     return 0
+
+
+def _size(rows: int, dim: int) -> str:
+    return f"{plural(rows, 'row')}, {plural(dim, 'dimension')}"
 
 
 def _info_text(value: object) -> str:
@@ -442,9 +445,13 @@ def run_pca(args: argparse.Namespace) -> int:
     write_any(with_projection(frame, model), args.output)
     assert model.explained_variance_ratio is not None
     share = float(model.explained_variance_ratio.sum())
+    if args.components == 1:
+        columns = "column pca_0"
+    else:
+        columns = f"columns pca_0 .. pca_{args.components - 1}"
     print(
-        f"wrote {args.output}: {len(frame)} rows with columns pca_0 .. "
-        f"pca_{args.components - 1}, {share:.1%} of the variance"
+        f"wrote {args.output}: {plural(len(frame), 'row')} with {columns}, "
+        f"{share:.1%} of the variance"
     )
     return 0
 
@@ -471,5 +478,5 @@ def run_plot(args: argparse.Namespace) -> int:
     )
     with atomic_write(args.output) as handle:
         figure.savefig(handle, format=suffix, dpi=args.dpi)
-    print(f"wrote {args.output}: PCA plot of {len(frame)} embeddings")
+    print(f"wrote {args.output}: PCA plot of {plural(len(frame), 'embedding')}")
     return 0

@@ -113,5 +113,6 @@ class EmbeddingParseError(EmbeddingFormatError):
         lines = [p.format(self.path) for p in self.problems[: self.MAX_LISTED]]
         hidden = len(self.problems) - self.MAX_LISTED
         if hidden > 0:
-            lines.append(f"... and {hidden} more problems")
+            noun = "problem" if hidden == 1 else "problems"
+            lines.append(f"... and {hidden} more {noun}")
         return "\n".join(lines)

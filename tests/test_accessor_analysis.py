@@ -316,6 +316,19 @@ class TestToDict:
         with pytest.raises(EmbeddingValueError, match=re.escape(message)):
             frame.emb.to_dict("x")
 
+    def test_one_nonfinite_embedding(self) -> None:
+        frame = embedframe.build_frame(
+            np.array([[1.0], [np.nan]], dtype=np.float32),
+            ["a.png", "b.png"],
+            validate=False,
+        )
+        message = (
+            "Cannot build the upload payload: 1 embedding contains NaN or "
+            "infinity ('b.png'). Remove or fix those rows first."
+        )
+        with pytest.raises(EmbeddingValueError, match=re.escape(message)):
+            frame.emb.to_dict("x")
+
     @pytest.mark.parametrize("name", ["", None, 3])
     def test_bad_embedding_name(self, name: object) -> None:
         message = f"embedding_name must be a non-empty string (got {name!r})."

@@ -78,6 +78,14 @@ class TestErrors:
         assert error.problems == tuple(problems)
         assert str(error) == "f.csv:2: column 'x': bad\nf.csv:3: worse"
 
+    def test_parse_error_one_more_problem(self) -> None:
+        limit = errors.EmbeddingParseError.MAX_LISTED
+        problems = [errors.Problem(i + 2, None, "bad") for i in range(limit + 1)]
+
+        error = errors.EmbeddingParseError("f.csv", problems)
+
+        assert str(error).splitlines()[-1] == "... and 1 more problem"
+
 
 class TestAccessor:
     def test_rejects_frame_without_embeddings(self) -> None:

@@ -729,6 +729,17 @@ def test_variable_list_different_lengths() -> None:
         list_to_numpy(column)
 
 
+def test_variable_list_one_value_singular() -> None:
+    column = variable_list([[1.0], [2.0, 3.0]])
+    message = (
+        "Column 'embedding' has lists of different lengths: row 0 has 1 value "
+        "but row 1 has 2. Every vector needs the same number of dimensions."
+    )
+
+    with pytest.raises(EmbeddingFormatError, match=f"^{re.escape(message)}$"):
+        list_to_numpy(column)
+
+
 def test_variable_list_different_length_later_chunk() -> None:
     """The row counts from the start of the column, not of the chunk."""
     first = variable_list([[1.0, 2.0], [3.0, 4.0]])

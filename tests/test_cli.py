@@ -130,7 +130,7 @@ def test_check_allow_options(
     status = main(["check", path, "--allow-duplicates", "--allow-nonfinite"])
 
     assert status == 0
-    assert capsys.readouterr().out == f"{path}: OK, 2 rows, 1 dimensions\n"
+    assert capsys.readouterr().out == f"{path}: OK, 2 rows, 1 dimension\n"
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
@@ -223,6 +223,24 @@ def test_check_dtype_float32(
     assert default_output.out == f"{path}: OK, 2 rows, 2 dimensions\n"
     assert narrow == 1
     assert narrow_output.err.startswith(f"error: {path}:2: column 'embedding_0': ")
+
+
+def test_check_and_convert_singular(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One row and one dimension are not written as '1 rows, 1 dimensions'."""
+    path = write(tmp_path, "e.csv", "filenames,embedding_0,labels\na.png,1,0\n")
+    target = str(tmp_path / "e.parquet")
+
+    checked = main(["check", path])
+    converted = main(["convert", path, target])
+
+    assert checked == 0
+    assert converted == 0
+    assert capsys.readouterr().out == (
+        f"{path}: OK, 1 row, 1 dimension\n"
+        f"converted {path} -> {target}: 1 row, 1 dimension\n"
+    )
 
 
 def test_check_fix_to_parquet(

@@ -121,6 +121,20 @@ class TestPca:
         )
         assert not target.exists()
 
+    def test_one_component_singular(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        source = tmp_path / "in.parquet"
+        write_sample(source)
+        target = tmp_path / "out.parquet"
+
+        code = main(["pca", str(source), "-o", str(target), "--components", "1"])
+
+        assert code == 0
+        assert capsys.readouterr().out.startswith(
+            f"wrote {target}: 40 rows with column pca_0, "
+        )
+
     def test_same_file(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

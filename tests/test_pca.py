@@ -293,6 +293,30 @@ class TestErrors:
         with pytest.raises(ValueError, match=re.escape(message)):
             PCA().fit(data)
 
+    def test_one_dimension_singular(self) -> None:
+        """Counts of 1 read '1 row', '1 dimension', '1 principal component'."""
+        limit_message = (
+            "n_components=2 is more than the data allows: 5 rows of 1 dimension "
+            "have at most 1 principal component. Pass n_components <= 1."
+        )
+        transform_message = (
+            "X has 1 dimension but the PCA was fitted on 3; pass rows with "
+            "3 dimensions."
+        )
+        data = np.zeros((8, 2))
+        data[6, 0] = np.nan
+        nonfinite_message = (
+            "The data contains NaN or infinity in 1 row (rows 6); remove or fix "
+            "them before fitting PCA."
+        )
+
+        with pytest.raises(ValueError, match=re.escape(limit_message)):
+            PCA(n_components=2).fit(np.arange(5.0).reshape(5, 1))
+        with pytest.raises(ValueError, match=re.escape(transform_message)):
+            PCA().fit(np.eye(3)).transform(np.zeros((1, 1)))
+        with pytest.raises(ValueError, match=re.escape(nonfinite_message)):
+            PCA().fit(data)
+
     def test_wrong_dimension_on_transform(self) -> None:
         model = PCA().fit(np.eye(3))
         message = (
@@ -397,7 +421,7 @@ class TestFitPca:
 
     def test_fraction_of_one_row(self) -> None:
         message = (
-            "fraction=1.0 of 1 rows selects 1 rows, but PCA needs at least 2; "
+            "fraction=1.0 of 1 row selects 1 row, but PCA needs at least 2; "
             "pass more rows."
         )
         with pytest.raises(ValueError, match=re.escape(message)):

@@ -157,6 +157,20 @@ class TestErrors:
         with pytest.raises(EmbeddingValueError, match=re.escape(message)):
             broken.emb.plot()
 
+    def test_one_nonfinite_row(self) -> None:
+        frame = labelled_frame(10, 2)
+        matrix = frame.emb.to_numpy().copy()
+        matrix[4, 1] = np.inf
+        broken = embedframe.build_frame(
+            matrix, frame["filenames"].tolist(), frame["labels"], validate=False
+        )
+        message = (
+            "Cannot plot rows with NaN or infinity (1 row, first at position 4); "
+            "remove or fix them first."
+        )
+        with pytest.raises(EmbeddingValueError, match=re.escape(message)):
+            broken.emb.plot()
+
     def test_model_with_one_component(self) -> None:
         frame = labelled_frame(10, 2)
         model = frame.emb.fit_pca(1)

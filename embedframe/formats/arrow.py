@@ -54,6 +54,7 @@ from embedframe._layout import (
     header_problems,
     resolve_layout,
 )
+from embedframe._text import plural
 from embedframe._version import __version__
 from embedframe.errors import (
     EmbeddingFormatError,
@@ -334,8 +335,8 @@ def _common_length(chunks: list[pa.Array]) -> int:
         row = int(different[0])
         raise EmbeddingFormatError(
             f"Column {LIST_COLUMN!r} has lists of different lengths: row 0 has "
-            f"{first} values but row {row} has {int(every[row])}. Every vector "
-            f"needs the same number of dimensions."
+            f"{plural(first, 'value')} but row {row} has {int(every[row])}. "
+            f"Every vector needs the same number of dimensions."
         )
     return first
 
