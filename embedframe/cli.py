@@ -43,6 +43,8 @@ CSV_SUFFIXES = (".csv",)
 PARQUET_SUFFIXES = (".parquet", ".pq")
 #: Choices of --dtype; "auto" loses no value of the input.
 DTYPES = ("auto", "float32", "float64")
+#: Problems printed for one file; the rest are counted in one more line.
+MAX_PRINTED_PROBLEMS = 100
 
 
 class UsageError(Exception):
@@ -89,12 +91,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except EmbeddingParseError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem.format(exc.path)}", file=sys.stderr)
+        _print_problems(exc)
         return 1
     except (EmbedframeError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+
+
+def _print_problems(exc: EmbeddingParseError) -> None:
+    """Print the first problems of a file to stderr and count the rest."""
+    for problem in exc.problems[:MAX_PRINTED_PROBLEMS]:
+        print(f"error: {problem.format(exc.path)}", file=sys.stderr)
+    hidden = len(exc.problems) - MAX_PRINTED_PROBLEMS
+    if hidden > 0:
+        more = plural(hidden, "more problem")
+        print(f"error: {exc.path}: ... and {more}", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -370,8 +381,7 @@ def run_check(args: argparse.Namespace) -> int:
         try:
             frame = read_any(path, dtype=args.dtype, **_validation(args))
         except EmbeddingParseError as exc:
-            for problem in exc.problems:
-                print(f"error: {problem.format(exc.path)}", file=sys.stderr)
+            _print_problems(exc)
             status = 1
             continue
         except (EmbedframeError, OSError) as exc:

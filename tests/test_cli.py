@@ -73,6 +73,51 @@ def test_check_lists_every_problem(
     ]
 
 
+@pytest.mark.parametrize(
+    ("bad_rows", "last_line"),
+    [(100, None), (101, "1 more problem"), (250, "150 more problems")],
+    ids=["at-limit", "one-more", "many-more"],
+)
+def test_check_caps_problem_lines(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    bad_rows: int,
+    last_line: str | None,
+) -> None:
+    """At most 100 problems are printed per file, then one line counts the rest."""
+    rows = "".join(f"f{i}.png,x,0\n" for i in range(bad_rows))
+    path = write(tmp_path, "e.csv", "filenames,embedding_0,labels\n" + rows)
+    other = write(tmp_path, "other.csv", "filenames,embedding_0,labels\n" + rows)
+
+    status = main(["check", path, other])
+
+    lines = capsys.readouterr().err.splitlines()
+    expected = [
+        f"error: {path}:{line}: column 'embedding_0': expected a number, found 'x'"
+        for line in range(2, min(bad_rows, 100) + 2)
+    ]
+    if last_line is not None:
+        expected.append(f"error: {path}: ... and {last_line}")
+    assert status == 1
+    assert lines[: len(expected)] == expected
+    assert len(lines) == 2 * len(expected)
+    assert lines[len(expected)].startswith(f"error: {other}:2: ")
+
+
+def test_convert_caps_problem_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = "".join(f"f{i}.png,x,0\n" for i in range(130))
+    path = write(tmp_path, "e.csv", "filenames,embedding_0,labels\n" + rows)
+
+    status = main(["convert", path, str(tmp_path / "out.parquet")])
+
+    lines = capsys.readouterr().err.splitlines()
+    assert status == 1
+    assert len(lines) == 101
+    assert lines[-1] == f"error: {path}: ... and 30 more problems"
+
+
 def test_check_several_files(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
