@@ -167,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pca.add_argument(
         "--components",
-        type=int,
+        type=_positive_int,
         default=2,
         metavar="K",
         help="number of principal components (default 2)",
@@ -191,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--title", help="figure title instead of the default one")
     plot.add_argument(
         "--dpi",
-        type=int,
+        type=_positive_int,
         default=150,
         help="dots per inch of raster images (default 150)",
     )
@@ -205,6 +205,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schema.set_defaults(run=run_schema)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    """Parse an option value that must be an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, found {text!r}")
+    return value
 
 
 def _add_pca_options(parser: argparse.ArgumentParser) -> None:

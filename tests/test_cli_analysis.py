@@ -135,6 +135,24 @@ class TestPca:
             f"wrote {target}: 40 rows with column pca_0, "
         )
 
+    @pytest.mark.parametrize("value", ["0", "-2", "two", "1.5"])
+    def test_components_not_positive(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+    ) -> None:
+        """--components below 1 is a usage error, caught before any read."""
+        source = tmp_path / "in.csv"
+        target = tmp_path / "out.csv"
+
+        code = main(["pca", str(source), "-o", str(target), "--components", value])
+
+        error = capsys.readouterr().err
+        assert code == 2
+        assert error.endswith(
+            f"embedframe pca: error: argument --components: expected a positive "
+            f"integer, found {value!r}\n"
+        )
+        assert not target.exists()
+
     def test_same_file(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
@@ -231,6 +249,23 @@ class TestPlot:
         )
         assert ".png" in error
         assert not target.exists()
+
+    @pytest.mark.parametrize("value", ["0", "-72"])
+    def test_dpi_not_positive(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+    ) -> None:
+        source = tmp_path / "in.csv"
+        write_sample(source)
+
+        code = main(
+            ["plot", str(source), "-o", str(tmp_path / "p.png"), "--dpi", value]
+        )
+
+        assert code == 2
+        assert capsys.readouterr().err.endswith(
+            f"embedframe plot: error: argument --dpi: expected a positive "
+            f"integer, found {value!r}\n"
+        )
 
     def test_too_few_rows(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
