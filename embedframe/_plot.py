@@ -68,8 +68,9 @@ def plot_pca(
     ImportError
         If matplotlib is not installed; it names the ``plot`` extra.
     EmbeddingValueError
-        If the embeddings contain NaN or infinity, ``model`` has fewer than
-        2 components, or PCA cannot be fitted.
+        If the frame has fewer than 2 embedding dimensions, the embeddings
+        contain NaN or infinity, ``model`` has fewer than 2 components, or
+        PCA cannot be fitted.
 
     Examples
     --------
@@ -87,6 +88,12 @@ def plot_pca(
     figure_module = optional_import("matplotlib.figure", extra="plot")
 
     matrix = embedding_matrix(df)
+    if matrix.shape[1] < 2:
+        raise EmbeddingValueError(
+            f"The plot needs at least 2 embedding dimensions, found "
+            f"{matrix.shape[1]}, because it draws the first two principal "
+            f"components."
+        )
     bad_rows = np.flatnonzero(~np.isfinite(matrix).all(axis=1))
     if bad_rows.size:
         raise EmbeddingValueError(

@@ -250,6 +250,23 @@ class TestPlot:
         assert ".png" in error
         assert not target.exists()
 
+    def test_one_dimension(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The message speaks of the plot, not of an n_components option."""
+        source = tmp_path / "in.csv"
+        source.write_text("filenames,embedding_0,labels\na,1,0\nb,2,1\nc,4,0\n")
+        target = tmp_path / "plot.png"
+
+        code = main(["plot", str(source), "-o", str(target)])
+
+        assert code == 1
+        assert capsys.readouterr().err == (
+            "error: The plot needs at least 2 embedding dimensions, found 1, "
+            "because it draws the first two principal components.\n"
+        )
+        assert not target.exists()
+
     @pytest.mark.parametrize("value", ["0", "-72"])
     def test_dpi_not_positive(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str

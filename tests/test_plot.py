@@ -171,6 +171,17 @@ class TestErrors:
         with pytest.raises(EmbeddingValueError, match=re.escape(message)):
             broken.emb.plot()
 
+    def test_one_dimension(self) -> None:
+        frame = embedframe.build_frame(
+            np.arange(4.0).reshape(4, 1), ["a", "b", "c", "d"], [0, 1, 0, 1]
+        )
+        message = (
+            "The plot needs at least 2 embedding dimensions, found 1, because "
+            "it draws the first two principal components."
+        )
+        with pytest.raises(EmbeddingValueError, match=re.escape(message)):
+            frame.emb.plot()
+
     def test_model_with_one_component(self) -> None:
         frame = labelled_frame(10, 2)
         model = frame.emb.fit_pca(1)
