@@ -127,7 +127,7 @@ class EmbeddingAccessor:
         path: str | os.PathLike[str],
         *,
         layout: arrow.ArrowLayout = "wide",
-        compression: str = "zstd",
+        compression: str | None = "zstd",
     ) -> None:
         """Write a Parquet file; see :func:`embedframe.write_parquet`."""
         arrow.write_parquet(self._df, path, layout=layout, compression=compression)

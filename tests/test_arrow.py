@@ -872,6 +872,37 @@ def test_wide_table_keeps_user_list_column(frame: pd.DataFrame) -> None:
     assert result["embedding"].map(list).tolist() == tags.to_pylist()
 
 
+@pytest.mark.parametrize("compression", ["none", None, "SNAPPY", "gzip", "zstd", "lz4"])
+def test_write_compression_accepted(
+    frame: pd.DataFrame, tmp_path: Path, compression: str | None
+) -> None:
+    path = tmp_path / "e.parquet"
+
+    write_parquet(frame, path, compression=compression)
+
+    codec = pq.ParquetFile(path).metadata.row_group(0).column(0).compression
+    expected = "UNCOMPRESSED" if compression in ("none", None) else compression.upper()
+    assert codec == expected
+    assert_identical(read_parquet(path), frame)
+
+
+@pytest.mark.parametrize("compression", ["bogus", "lzo", "bz2", "", 3])
+def test_write_compression_rejected(
+    frame: pd.DataFrame, tmp_path: Path, compression: Any
+) -> None:
+    """An unknown codec raises before any file is created."""
+    path = tmp_path / "e.parquet"
+    message = (
+        f"compression must be one of 'brotli', 'gzip', 'lz4', 'lz4_raw', 'none', "
+        f"'snappy', 'zstd' (got {compression!r})."
+    )
+
+    with pytest.raises(EmbeddingValueError, match=f"^{re.escape(message)}$"):
+        write_parquet(frame, path, compression=compression)
+
+    assert os.listdir(tmp_path) == []
+
+
 # Reading files
 
 

@@ -79,6 +79,9 @@ METADATA_KEY = b"embedframe"
 METADATA_VERSION = 1
 #: Name of the vector column in the list layout.
 LIST_COLUMN = "embedding"
+#: Compression names that pyarrow's Parquet writer accepts. LZO is left out
+#: because pyarrow (checked with 26.0) cannot write it.
+PARQUET_CODECS = ("brotli", "gzip", "lz4", "lz4_raw", "none", "snappy", "zstd")
 
 ArrowLayout = Literal["wide", "list"]
 
@@ -427,7 +430,7 @@ def write_parquet(
     path: str | os.PathLike[str],
     *,
     layout: ArrowLayout = "wide",
-    compression: str = "zstd",
+    compression: str | None = "zstd",
 ) -> None:
     """Write a frame as a Parquet file, atomically.
 
@@ -439,17 +442,33 @@ def write_parquet(
         The file to create or replace.
     layout : {'wide', 'list'}, default 'wide'
         As for :func:`to_arrow`.
-    compression : str, default 'zstd'
-        Parquet compression codec.
+    compression : str or None, default 'zstd'
+        Parquet compression codec, in any case: one of ``PARQUET_CODECS`` that
+        this pyarrow build includes. None writes uncompressed, like 'none'.
 
     Raises
     ------
     EmbeddingValueError
-        If the frame is not in the Lightly layout.
+        If the frame is not in the Lightly layout, or ``compression`` is not
+        a codec this pyarrow build can write.
     """
+    _check_compression(compression)
     table = to_arrow(df, layout=layout)
     with atomic_write(path) as handle:
         pq.write_table(table, handle, compression=compression)
+
+
+def _check_compression(compression: str | None) -> None:
+    if compression is None:
+        return
+    available = [
+        name for name in PARQUET_CODECS if name == "none" or pa.Codec.is_available(name)
+    ]
+    if not isinstance(compression, str) or compression.lower() not in available:
+        listed = ", ".join(repr(name) for name in available)
+        raise EmbeddingValueError(
+            f"compression must be one of {listed} (got {compression!r})."
+        )
 
 
 def _from_wide(table: pa.Table) -> pd.DataFrame:
