@@ -17,12 +17,18 @@ The differences are bug fixes:
   ``json.dumps(..., allow_nan=False)`` rejects.
 * Writes are atomic, and :func:`save_embeddings` writes each float as the
   shortest text that reads back to the same value.
+* :func:`format_custom_metadata` rejects input that lightly turns into a
+  wrong file or a late error: a file name that is not a string, metadata
+  that is not a dict, and an ``image_id`` key, which lightly let overwrite
+  the image id. :func:`save_custom_metadata` rejects NaN and infinity,
+  which lightly wrote as invalid JSON.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -44,9 +50,12 @@ from embedframe.formats.csv import read_csv, read_header, write_csv
 from embedframe.schema import FloatDtype
 
 __all__ = [
+    "COCO_ANNOTATION_KEYS",
     "check_embeddings",
+    "format_custom_metadata",
     "load_embeddings",
     "load_embeddings_as_dict",
+    "save_custom_metadata",
     "save_embeddings",
     "save_schema",
     "save_tasks",
@@ -351,6 +360,164 @@ def save_tasks(path: str, tasks: list[str]) -> None:
     ["weather", "pedestrians"]
     """
     _write_json(path, list(tasks))
+
+
+class COCO_ANNOTATION_KEYS:
+    """Keys of the COCO-style document that :func:`format_custom_metadata` builds.
+
+    The same attribute names and values as in lightly 1.6.0, and the class
+    name too, which is why it is not in CapWords.
+
+    Examples
+    --------
+    >>> COCO_ANNOTATION_KEYS.images, COCO_ANNOTATION_KEYS.custom_metadata
+    ('images', 'metadata')
+    """
+
+    #: Top-level key of the list of images.
+    images: str = "images"
+    #: Key of an image's id within an ``images`` entry.
+    images_id: str = "id"
+    #: Key of an image's file name within an ``images`` entry.
+    images_filename: str = "file_name"
+    #: Top-level key of the list of metadata entries.
+    custom_metadata: str = "metadata"
+    #: Key of the image id within a ``metadata`` entry.
+    custom_metadata_image_id: str = "image_id"
+
+
+def format_custom_metadata(
+    custom_metadata: list[tuple[str, Any]],
+) -> dict[str, list[Any]]:
+    """Arrange per-file metadata as the COCO-style document Lightly reads.
+
+    Image ids are the positions in ``custom_metadata``, starting at 0.
+
+    Parameters
+    ----------
+    custom_metadata : list of (str, dict)
+        One ``(filename, metadata)`` pair per image.
+
+    Returns
+    -------
+    dict
+        ``{"images": [{"id", "file_name"}, ...], "metadata": [{"image_id",
+        **metadata}, ...]}``, the same as lightly returns.
+
+    Raises
+    ------
+    ValueError
+        An :class:`embedframe.EmbeddingValueError` if ``custom_metadata`` is
+        not a list of pairs, a file name is not a string, metadata is not a
+        dict, or metadata has an ``image_id`` key.
+
+    Examples
+    --------
+    >>> format_custom_metadata([("a.png", {"people": 2})])
+    {'images': [{'id': 0, 'file_name': 'a.png'}], 'metadata': [{'image_id': 0, 'people': 2}]}
+    """  # noqa: E501
+    keys = COCO_ANNOTATION_KEYS
+    images: list[dict[str, Any]] = []
+    entries: list[dict[str, Any]] = []
+    for image_id, (filename, metadata) in enumerate(_metadata_pairs(custom_metadata)):
+        images.append({keys.images_id: image_id, keys.images_filename: filename})
+        entries.append({keys.custom_metadata_image_id: image_id, **metadata})
+    return {keys.images: images, keys.custom_metadata: entries}
+
+
+def _metadata_pairs(
+    custom_metadata: Iterable[Any],
+) -> list[tuple[str, Mapping[str, Any]]]:
+    """Return the (filename, metadata) pairs, rejecting malformed ones."""
+    if isinstance(custom_metadata, Mapping | str | bytes) or not isinstance(
+        custom_metadata, Iterable
+    ):
+        raise EmbeddingValueError(
+            f"custom_metadata must be a list of (filename, metadata) pairs "
+            f"(got {type(custom_metadata).__name__})."
+        )
+    image_id_key = COCO_ANNOTATION_KEYS.custom_metadata_image_id
+    pairs = []
+    for row, item in enumerate(custom_metadata):
+        if not isinstance(item, tuple | list) or len(item) != 2:
+            raise EmbeddingValueError(
+                f"custom_metadata[{row}] must be a (filename, metadata) pair "
+                f"(got {item!r})."
+            )
+        filename, metadata = item
+        if not isinstance(filename, str):
+            raise EmbeddingValueError(
+                f"custom_metadata[{row}] has file name {filename!r}; file names "
+                f"must be strings."
+            )
+        if not isinstance(metadata, Mapping):
+            raise EmbeddingValueError(
+                f"custom_metadata[{row}] ({filename!r}) has metadata of type "
+                f"{type(metadata).__name__}; expected a dict."
+            )
+        if image_id_key in metadata:
+            raise EmbeddingValueError(
+                f"custom_metadata[{row}] ({filename!r}) has the key "
+                f"{image_id_key!r}, which would replace the image id. Rename "
+                f"the key."
+            )
+        pairs.append((filename, metadata))
+    return pairs
+
+
+def save_custom_metadata(path: str, custom_metadata: list[tuple[str, Any]]) -> None:
+    """Save per-file metadata as COCO-style JSON, atomically.
+
+    The file has the same content as lightly writes for valid input.
+
+    Parameters
+    ----------
+    path : str
+        Where to write the JSON file.
+    custom_metadata : list of (str, dict)
+        One ``(filename, metadata)`` pair per image; see
+        :func:`format_custom_metadata`.
+
+    Raises
+    ------
+    ValueError
+        An :class:`embedframe.EmbeddingValueError` if the input is malformed
+        (see :func:`format_custom_metadata`) or a metadata value cannot be
+        written as JSON, such as NaN or an object JSON does not know. The
+        file is then left unchanged.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "metadata.json"
+    >>> save_custom_metadata(str(path), [("a.png", {"weather": "sunny"})])
+    >>> print(path.read_text())
+    {"images": [{"id": 0, "file_name": "a.png"}], "metadata": [{"image_id": 0, "weather": "sunny"}]}
+    """  # noqa: E501
+    formatted = format_custom_metadata(custom_metadata)
+    try:
+        text = json.dumps(formatted, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise _json_error(formatted, exc) from exc
+    with atomic_write(path) as handle:
+        handle.write(text.encode("utf-8"))
+
+
+def _json_error(formatted: dict[str, list[Any]], exc: Exception) -> EmbeddingValueError:
+    """Return an error naming the first metadata entry JSON rejects."""
+    keys = COCO_ANNOTATION_KEYS
+    images = formatted[keys.images]
+    for row, entry in enumerate(formatted[keys.custom_metadata]):
+        try:
+            json.dumps(entry, allow_nan=False)
+        except (TypeError, ValueError) as entry_exc:
+            filename = images[row][keys.images_filename]
+            return EmbeddingValueError(
+                f"custom_metadata[{row}] ({filename!r}) cannot be written as "
+                f"JSON: {entry_exc}. Use strings, numbers without NaN or "
+                f"infinity, booleans, None, lists and dicts."
+            )
+    return EmbeddingValueError(f"custom_metadata cannot be written as JSON: {exc}.")
 
 
 def _write_json(path: str | os.PathLike[str], value: Any) -> None:

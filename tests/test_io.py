@@ -21,8 +21,10 @@ from embedframe import io
 
 NAMES = [
     "check_embeddings",
+    "format_custom_metadata",
     "load_embeddings",
     "load_embeddings_as_dict",
+    "save_custom_metadata",
     "save_embeddings",
     "save_schema",
     "save_tasks",
@@ -532,3 +534,177 @@ def test_save_tasks_json(tmp_path: Path) -> None:
 
     assert ours.read_text() == '["weather", "pedestrians", "\\u00fcn\\u00efcode"]'
     assert ours.read_bytes() == theirs.read_bytes()
+
+
+# Custom metadata
+
+METADATA = [
+    ("hello.png", {"number_of_people": 1, "weather": "sunny"}),
+    ("dir/world.png", {"number_of_people": 3, "tags": ["a", "ü"], "score": 0.5}),
+    ("empty.png", {}),
+    ("nested.png", {"box": {"x": 1, "y": None}, 7: True}),
+]
+
+
+def test_public_names_match_lightly() -> None:
+    """Every public name of lightly.utils.io exists in embedframe.io."""
+    theirs = {
+        name
+        for name, value in vars(lightly_io).items()
+        if not name.startswith("_")
+        and getattr(value, "__module__", None) == lightly_io.__name__
+    }
+
+    assert theirs <= set(io.__all__)
+
+
+def test_coco_keys_match_lightly() -> None:
+    names = [
+        "images",
+        "images_id",
+        "images_filename",
+        "custom_metadata",
+        "custom_metadata_image_id",
+    ]
+
+    for name in names:
+        assert getattr(io.COCO_ANNOTATION_KEYS, name) == getattr(
+            lightly_io.COCO_ANNOTATION_KEYS, name
+        )
+
+
+@pytest.mark.parametrize(
+    "custom_metadata", [METADATA, [], [tuple(pair) for pair in METADATA]]
+)
+def test_format_custom_metadata_matches_lightly(
+    custom_metadata: list[tuple[str, Any]],
+) -> None:
+    result = io.format_custom_metadata(custom_metadata)
+
+    assert result == lightly_io.format_custom_metadata(custom_metadata)
+
+
+def test_format_custom_metadata_values() -> None:
+    result = io.format_custom_metadata(METADATA[:2])
+
+    assert result == {
+        "images": [
+            {"id": 0, "file_name": "hello.png"},
+            {"id": 1, "file_name": "dir/world.png"},
+        ],
+        "metadata": [
+            {"image_id": 0, "number_of_people": 1, "weather": "sunny"},
+            {"image_id": 1, "number_of_people": 3, "tags": ["a", "ü"], "score": 0.5},
+        ],
+    }
+
+
+def test_format_custom_metadata_leaves_input() -> None:
+    metadata = {"weather": "rain"}
+
+    io.format_custom_metadata([("a.png", metadata)])
+
+    assert metadata == {"weather": "rain"}
+
+
+def test_save_custom_metadata_matches_lightly(tmp_path: Path) -> None:
+    ours = tmp_path / "ours.json"
+    theirs = tmp_path / "lightly.json"
+
+    io.save_custom_metadata(str(ours), METADATA)
+    lightly_io.save_custom_metadata(str(theirs), METADATA)
+
+    assert ours.read_bytes() == theirs.read_bytes()
+    assert json.loads(ours.read_text())["metadata"][3] == {
+        "image_id": 3,
+        "box": {"x": 1, "y": None},
+        "7": True,
+    }
+
+
+@pytest.mark.parametrize(
+    ("custom_metadata", "message"),
+    [
+        (
+            {"a.png": {"x": 1}},
+            "custom_metadata must be a list of (filename, metadata) pairs (got dict).",
+        ),
+        (
+            "a.png",
+            "custom_metadata must be a list of (filename, metadata) pairs (got str).",
+        ),
+        (
+            [("a.png", {"x": 1}), ("b.png",)],
+            "custom_metadata[1] must be a (filename, metadata) pair (got ('b.png',)).",
+        ),
+        (
+            [(None, {"x": 1})],
+            "custom_metadata[0] has file name None; file names must be strings.",
+        ),
+        (
+            [("a.png", {}), (Path("b.png"), {})],
+            "custom_metadata[1] has file name PosixPath('b.png'); file names "
+            "must be strings.",
+        ),
+        (
+            [("a.png", [("x", 1)])],
+            "custom_metadata[0] ('a.png') has metadata of type list; expected a dict.",
+        ),
+        (
+            [("a.png", None)],
+            "custom_metadata[0] ('a.png') has metadata of type NoneType; "
+            "expected a dict.",
+        ),
+        (
+            [("a.png", {}), ("b.png", {"image_id": 9})],
+            "custom_metadata[1] ('b.png') has the key 'image_id', which would "
+            "replace the image id. Rename the key.",
+        ),
+    ],
+    ids=[
+        "dict",
+        "string",
+        "not-a-pair",
+        "none-filename",
+        "path-filename",
+        "list-metadata",
+        "none-metadata",
+        "image-id-key",
+    ],
+)
+def test_custom_metadata_malformed(
+    tmp_path: Path, custom_metadata: Any, message: str
+) -> None:
+    """Malformed input raises a ValueError naming the entry; nothing is written."""
+    path = tmp_path / "metadata.json"
+
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        io.format_custom_metadata(custom_metadata)
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        io.save_custom_metadata(str(path), custom_metadata)
+
+    assert not path.exists()
+
+
+@pytest.mark.parametrize(
+    "value", [float("nan"), float("-inf"), np.int64(3)], ids=["nan", "inf", "numpy-int"]
+)
+def test_save_custom_metadata_not_json(tmp_path: Path, value: Any) -> None:
+    """A value JSON rejects is named by entry, and the old file is kept."""
+    path = tmp_path / "metadata.json"
+    path.write_text("old")
+    custom_metadata = [("a.png", {"x": 1}), ("b.png", {"x": value})]
+    with pytest.raises((TypeError, ValueError)) as json_error:
+        json.dumps(value, allow_nan=False)
+    reason = str(json_error.value)
+    message = (
+        f"custom_metadata[1] ('b.png') cannot be written as JSON: {reason}. Use "
+        f"strings, numbers without NaN or infinity, booleans, None, lists and "
+        f"dicts."
+    )
+
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        io.save_custom_metadata(str(path), custom_metadata)
+
+    assert path.read_text() == "old"
+    assert os.listdir(tmp_path) == ["metadata.json"]
