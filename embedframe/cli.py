@@ -3,6 +3,7 @@
 Each sub-command is a thin function over the library. Exit codes: 0 when
 everything is valid, 1 when a file is invalid or an operation fails, 2 on
 usage errors. Problems go to stderr, one line each, never as a traceback.
+The first 100 problems of a file are printed and the rest are counted.
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true", help="print the version")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    check = commands.add_parser("check", help="validate files and list every problem")
+    check = commands.add_parser("check", help="validate files and list their problems")
     check.add_argument("files", nargs="+", metavar="FILE", help="CSV or Parquet files")
     check.add_argument(
         "--fix",
@@ -339,7 +340,8 @@ def _same_file(first: str, second: str) -> bool:
     try:
         return os.path.samefile(first, second)
     except OSError:
-        # One of them does not exist (yet), so they cannot be the same file.
+        # stat failed on one of them, usually because OUT does not exist yet.
+        # Any other reason surfaces when the file is read or written.
         return False
 
 
