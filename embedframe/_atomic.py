@@ -94,7 +94,8 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     Parameters
     ----------
     path : str or os.PathLike
-        The file to create or replace.
+        The file to create or replace. A symbolic link is followed, so the
+        file it points to is replaced and the link stays.
 
     Yields
     ------
@@ -123,7 +124,9 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     b'done'
     """
     requested = os.fspath(path)
-    target = os.path.abspath(requested)
+    # Writing through a symbolic link replaces the file it points to and
+    # keeps the link, as writing to it in place would.
+    target = os.path.realpath(requested)
     _check_target(requested, target)
     folder, name = os.path.split(target)
     try:

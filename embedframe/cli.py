@@ -242,7 +242,8 @@ def _add_dtype_option(parser: argparse.ArgumentParser) -> None:
         choices=DTYPES,
         default="auto",
         help="embedding dtype (default auto). auto keeps every value: CSV is "
-        "read as float64 and narrowed to float32 only when no value changes, "
+        "read as float64 and narrowed to float32 only when the float32 text "
+        "reads back as the same number, "
         "and Parquet keeps its stored dtype. float32 or float64 converts to "
         "that dtype, and float32 rounds values that need more precision",
     )

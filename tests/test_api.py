@@ -142,6 +142,18 @@ class TestAtomicWrite:
 
         assert stat.S_IMODE((tmp_path / "out.bin").stat().st_mode) == 0o644
 
+    def test_writes_through_symbolic_link(self, tmp_path: Path) -> None:
+        real = tmp_path / "real.bin"
+        real.write_bytes(b"old")
+        link = tmp_path / "link.bin"
+        link.symlink_to(real)
+
+        with atomic_write(link) as handle:
+            handle.write(b"new")
+
+        assert link.is_symlink()
+        assert real.read_bytes() == b"new"
+
     def test_failure_removes_temporary_file(self, tmp_path: Path) -> None:
         target = tmp_path / "out.bin"
         target.write_bytes(b"old")

@@ -449,7 +449,7 @@ def test_convert_list_layout_written(tmp_path: Path) -> None:
     ("text", "dtype"),
     [
         ("0.5,0\nb.png,-2", "float32"),
-        ("0.1,0\nb.png,-2", "float64"),
+        ("0.1000000000000001,0\nb.png,-2", "float64"),
         ("5e-324,0\nb.png,-2", "float64"),
         ("1e39,0\nb.png,-2", "float64"),
     ],
@@ -468,6 +468,21 @@ def test_convert_csv_defaults_to_auto(tmp_path: Path, text: str, dtype: str) -> 
     assert status == 0
     assert result.dtype == np.dtype(dtype)
     assert result.tolist() == [float(text.split(",")[0]), -2.0]
+
+
+def test_convert_keeps_float32_text(tmp_path: Path) -> None:
+    """Text that float32 writes back unchanged is stored as float32."""
+    text = "filenames,embedding_0,labels\na.png,0.1,1\nb.png,-2.5e-8,0\n"
+    source = write(tmp_path, "in.csv", text)
+    parquet = str(tmp_path / "e.parquet")
+    back = tmp_path / "back.csv"
+
+    first = main(["convert", source, parquet])
+    second = main(["convert", parquet, str(back)])
+
+    assert (first, second) == (0, 0)
+    assert embedframe.read_parquet(parquet)["embedding_0"].dtype == np.float32
+    assert back.read_text() == text
 
 
 def test_convert_keeps_float64_text(
@@ -773,8 +788,12 @@ def test_convert_onto_directory(
 def test_info_dtype(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], option: list[str], dtype: str
 ) -> None:
-    """info describes the values as read: float64 unless float32 is exact."""
-    path = write(tmp_path, "e.csv", "filenames,embedding_0,labels\na,0.1,0\nb,0.5,1\n")
+    """info describes the values as read: float64 unless float32 keeps the text."""
+    path = write(
+        tmp_path,
+        "e.csv",
+        "filenames,embedding_0,labels\na,0.1000000000000001,0\nb,0.5,1\n",
+    )
 
     code = main(["info", path, *option])
 

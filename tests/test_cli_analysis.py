@@ -57,7 +57,7 @@ class TestPca:
         )
         written = embedframe.read_csv(target, dtype="auto")
         assert written.columns.tolist() == [*frame.columns, *PCA_COLUMNS]
-        values = written[PCA_COLUMNS].astype(np.float64).to_numpy()
+        values = written[PCA_COLUMNS].astype(np.float32).to_numpy()
         assert_array_equal(values, model.transform(frame.emb.matrix))
 
     def test_dtype_float32(self, tmp_path: Path) -> None:

@@ -54,9 +54,11 @@ class TestReadValid:
         np.testing.assert_array_equal(frame.emb.matrix, expected)
 
     def test_auto_dtype(self, tmp_path: Path) -> None:
-        """'auto' keeps float32 only when no value would change."""
-        exact = write(tmp_path, HEADER + "a,0.5,2,1\n", "exact.csv")
-        precise = write(tmp_path, HEADER + "a,0.1,1e39,1\n", "precise.csv")
+        """'auto' keeps float32 only when the text would not change."""
+        exact = write(tmp_path, HEADER + "a,0.1,2,1\n", "exact.csv")
+        precise = write(
+            tmp_path, HEADER + "a,0.1000000000000001,1e39,1\n", "precise.csv"
+        )
 
         narrow = embedframe.read_csv(exact, dtype="auto")
         wide = embedframe.read_csv(precise, dtype="auto")
@@ -64,7 +66,18 @@ class TestReadValid:
         assert narrow["embedding_0"].dtype == np.float32
         assert narrow.columns.tolist() == wide.columns.tolist()
         assert wide["embedding_0"].dtype == np.float64
+        assert wide["embedding_0"].tolist() == [0.1000000000000001]
         assert wide["embedding_1"].tolist() == [1e39]
+
+    def test_auto_dtype_file_round_trip(self, tmp_path: Path) -> None:
+        """A float32 file written by embedframe reads back as float32."""
+        frame = make_embedding_frame(20, 3)
+        path = tmp_path / "e.csv"
+        frame.emb.to_csv(path)
+
+        back = embedframe.read_csv(path, dtype="auto")
+
+        pd.testing.assert_frame_equal(back, frame)
 
     def test_float64_on_request(self, tmp_path: Path) -> None:
         path = write(tmp_path, HEADER + "a.png,0.1,0.2,1\n")
@@ -348,6 +361,13 @@ class TestReadErrors:
             "with 'filenames'"
         )
         assert isinstance(error, RuntimeError)
+
+    def test_directory(self, tmp_path: Path) -> None:
+        with pytest.raises(
+            embedframe.EmbeddingFormatError,
+            match=re.escape(f"{tmp_path}: is a directory; expected a CSV file."),
+        ):
+            embedframe.read_csv(tmp_path)
 
     def test_missing_file(self, tmp_path: Path) -> None:
         with pytest.raises(FileNotFoundError):

@@ -20,12 +20,18 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import pandera.errors
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from embedframe._atomic import atomic_write
 from embedframe._frame import frame_layout, schema_problems
 from embedframe._frame import validate as validate_frame
 from embedframe._layout import FILENAMES, LABELS, header_problems, resolve_layout
-from embedframe.errors import EmbeddingParseError, EmbeddingValueError
+from embedframe.errors import (
+    EmbeddingFormatError,
+    EmbeddingParseError,
+    EmbeddingValueError,
+)
 from embedframe.formats._csv_reader import Parsed, parse, read_header
 from embedframe.formats._csv_writer import format_lines, quote_text
 from embedframe.schema import FloatDtype
@@ -61,9 +67,10 @@ def read_csv(
         The CSV file.
     dtype : {'float32', 'float64', 'auto'}, default 'float32'
         dtype of the embedding block. Values are rounded once, from text.
-        'auto' reads float64 and keeps float32 only when every value is
-        exactly a float32, so no precision is lost either way; it needs
-        twice the memory while reading.
+        'auto' reads float64 and narrows to float32 only when each value's
+        shortest float32 text reads back as the same float64, so writing the
+        frame again gives the same numbers; see :func:`narrow_if_exact`. It
+        needs twice the memory while reading.
     validate : bool, default True
         Check the schema rules (unique file names, finite values); format
         errors are always reported.
@@ -97,6 +104,8 @@ def read_csv(
     0     a.png          0.5          1.0       2
     """
     source = os.fspath(path)
+    if os.path.isdir(source):
+        raise EmbeddingFormatError(f"{source}: is a directory; expected a CSV file.")
     if dtype not in ("float32", "float64", "auto"):
         raise EmbeddingValueError(
             f"dtype must be 'float32', 'float64' or 'auto' (got {dtype!r})."
@@ -118,15 +127,20 @@ def read_csv(
 
 
 def narrow_if_exact(frame: pd.DataFrame, embeddings: Sequence[str]) -> pd.DataFrame:
-    """Return ``frame`` with float32 embeddings if that loses no value.
+    """Return ``frame`` with float32 embeddings if the text would not change.
+
+    A float64 value can be narrowed when the shortest text of its float32
+    reads back as the same float64. Then writing the narrowed frame gives a
+    file that every reader, float32 or float64, reads as the original: the
+    text ``0.1`` narrows, ``0.1000000000000001`` does not.
 
     Examples
     --------
     >>> from embedframe import build_frame
-    >>> exact = build_frame(np.array([[0.5, 2.0]]), ["a"], [0])
-    >>> narrow_if_exact(exact, ["embedding_0", "embedding_1"]).emb.matrix.dtype
+    >>> short = build_frame(np.array([[0.1, 2.0]]), ["a"], [0])
+    >>> narrow_if_exact(short, ["embedding_0", "embedding_1"]).emb.matrix.dtype
     dtype('float32')
-    >>> precise = build_frame(np.array([[0.1, 2.0]]), ["a"], [0])
+    >>> precise = build_frame(np.array([[0.1000000000000001, 2.0]]), ["a"], [0])
     >>> narrow_if_exact(precise, ["embedding_0", "embedding_1"]).emb.matrix.dtype
     dtype('float64')
     """
@@ -135,17 +149,34 @@ def narrow_if_exact(frame: pd.DataFrame, embeddings: Sequence[str]) -> pd.DataFr
         return frame
     with np.errstate(over="ignore"):
         narrow = matrix.astype(np.float32)
-    # NaN compares unequal to itself, so compare the bits of the round trip.
-    if not np.array_equal(
-        narrow.astype(np.float64).view(np.uint64), matrix.view(np.uint64)
-    ):
-        return frame
-    narrowed = pd.DataFrame(
+    # Row chunks bound the memory of the text; the first failing chunk ends
+    # the check, which is usually the first chunk for float64 data.
+    step = max(1, (1 << 20) // max(1, matrix.shape[1]))
+    for start in range(0, len(matrix), step):
+        if not _same_after_text(
+            narrow[start : start + step], matrix[start : start + step]
+        ):
+            return frame
+
+    result = pd.DataFrame(
         narrow, columns=list(embeddings), index=frame.index, copy=False
     )
-    others = [name for name in frame.columns if name not in set(embeddings)]
-    result = pd.concat([frame[others[:1]], narrowed, frame[others[1:]]], axis=1)
-    return result[list(frame.columns)]
+    result.insert(0, FILENAMES, frame[FILENAMES])
+    for name in frame.columns:
+        if name not in result.columns:
+            result[name] = frame[name]
+    return result
+
+
+def _same_after_text(narrow: np.ndarray, wide: np.ndarray) -> bool:
+    """Return True if each float32's shortest text reads back as ``wide``."""
+    text = pc.cast(pa.array(np.ascontiguousarray(narrow).reshape(-1)), pa.string())
+    back = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
+    # NaN is unequal to itself, so compare bits; NaN payloads are not kept
+    # by text anyway.
+    wide_flat = np.ascontiguousarray(wide).reshape(-1)
+    both_nan = np.isnan(back) & np.isnan(wide_flat)
+    return bool(np.all((back.view(np.uint64) == wide_flat.view(np.uint64)) | both_nan))
 
 
 def _validate(
