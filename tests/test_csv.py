@@ -495,9 +495,23 @@ class TestReadErrors:
                 f"{path}:5: column 'embedding_0': expected a finite number, found nan",
                 f"{path}:6: column 'filenames': duplicate file name 'b', first on "
                 "line 5",
-                f"{path}:6: column 'embedding_1': expected a finite number, found -inf",
+                f"{path}:6: column 'embedding_1': expected a finite number, "
+                "found -inf; text beyond the float32 range of about 3.4e38 also "
+                "reads as inf, so try dtype='float64'",
             ]
         )
+
+    def test_float32_overflow_hint(self, tmp_path: Path) -> None:
+        path = write(tmp_path, HEADER + "a,1e39,2,1\n")
+
+        error = parse_error(path)
+
+        assert str(error) == (
+            f"{path}:2: column 'embedding_0': expected a finite number, found inf; "
+            "text beyond the float32 range of about 3.4e38 also reads as inf, so "
+            "try dtype='float64'"
+        )
+        assert embedframe.read_csv(path, dtype="float64")["embedding_0"].iloc[0] == 1e39
 
     def test_empty_filename(self, tmp_path: Path) -> None:
         path = write(tmp_path, HEADER + '"",1,2,1\n')

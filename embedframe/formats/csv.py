@@ -31,6 +31,7 @@ from embedframe.errors import (
     EmbeddingFormatError,
     EmbeddingParseError,
     EmbeddingValueError,
+    Problem,
 )
 from embedframe.formats._csv_reader import Parsed, parse, read_header
 from embedframe.formats._csv_writer import format_lines, quote_text
@@ -192,9 +193,21 @@ def _validate(
             frame, allow_duplicates=allow_duplicates, allow_nonfinite=allow_nonfinite
         )
     except pandera.errors.SchemaErrors as exc:
-        raise EmbeddingParseError(
-            path, schema_problems(exc, parsed.row_lines())
-        ) from exc
+        problems = schema_problems(exc, parsed.row_lines())
+        if frame[frame.columns[1]].dtype == np.float32:
+            problems = [_float32_hint(problem) for problem in problems]
+        raise EmbeddingParseError(path, problems) from exc
+
+
+def _float32_hint(problem: Problem) -> Problem:
+    """Add why an infinity may come from a finite number in the text."""
+    if not problem.message.endswith(("found inf", "found -inf")):
+        return problem
+    hint = (
+        "; text beyond the float32 range of about 3.4e38 also reads as inf, "
+        "so try dtype='float64'"
+    )
+    return Problem(problem.line, problem.column, problem.message + hint)
 
 
 def write_csv(
