@@ -39,7 +39,7 @@ class TestPca:
     def test_csv_output(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        """The CSV is read with --dtype auto, so PCA sees its exact values."""
+        """The CSV is read with --dtype auto, so PCA gets its exact values."""
         source = tmp_path / "in.csv"
         write_sample(source)
         frame = embedframe.read_csv(source, dtype="auto")

@@ -325,7 +325,7 @@ class _Range(io.RawIOBase):
 
 @dataclass
 class _PartResult:
-    """What one part's reader produced: text batches and rows with gaps."""
+    """Output of one part's reader: text batches and rows with gaps."""
 
     text: list[pa.RecordBatch]
     missing: list[npt.NDArray[np.intp]]
@@ -763,7 +763,7 @@ def _integer_column(
     """Return labels or a 0/1 column as int64; ``1.0`` is read as ``1``.
 
     Integer text is converted exactly. Other numbers must be integral and at
-    most 2**53 in size, the range where float64 still holds every integer.
+    most 2**53 in size, the range where float64 represents every integer.
     """
     column = pc.utf8_trim_whitespace(rows.table.column(name))
     result = np.zeros(len(column), dtype=np.int64)
