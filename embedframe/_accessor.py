@@ -128,9 +128,20 @@ class EmbeddingAccessor:
         *,
         layout: arrow.ArrowLayout = "wide",
         compression: str | None = "zstd",
+        validate: bool = True,
+        allow_duplicates: bool = False,
+        allow_nonfinite: bool = False,
     ) -> None:
         """Write a Parquet file; see :func:`embedframe.write_parquet`."""
-        arrow.write_parquet(self._df, path, layout=layout, compression=compression)
+        arrow.write_parquet(
+            self._df,
+            path,
+            layout=layout,
+            compression=compression,
+            validate=validate,
+            allow_duplicates=allow_duplicates,
+            allow_nonfinite=allow_nonfinite,
+        )
 
     def to_arrow(self, *, layout: arrow.ArrowLayout = "wide") -> pa.Table:
         """Return an Arrow table; see :func:`embedframe.to_arrow`."""

@@ -22,8 +22,10 @@ from embedframe.schema import FloatDtype, embedding_schema, satisfies_schema
 
 __all__ = [
     "build_frame",
+    "check_for_write",
     "embedding_matrix",
     "frame_layout",
+    "integer_column",
     "schema_problems",
     "validate",
 ]
@@ -181,7 +183,9 @@ def _filenames(filenames: Sequence[str]) -> list[str]:
     return names
 
 
-def _labels(labels: Sequence[int] | npt.ArrayLike) -> npt.NDArray[np.int64]:
+def _labels(
+    labels: Sequence[int] | npt.ArrayLike, name: str = LABELS
+) -> npt.NDArray[np.int64]:
     values = np.asarray(labels)
     if values.dtype.kind == "f" and not isinstance(labels, np.ndarray):
         # NumPy turns a list of Python ints into float64 when one of them is
@@ -191,26 +195,28 @@ def _labels(labels: Sequence[int] | npt.ArrayLike) -> npt.NDArray[np.int64]:
             values = exact
     if values.ndim != 1:
         raise EmbeddingValueError(
-            f"labels must be one-dimensional (got shape {values.shape})."
+            f"{name} must be one-dimensional (got shape {values.shape})."
         )
     if values.dtype == object and all(_is_integer(value) for value in values):
         # NumPy keeps Python ints beyond the uint64 range as objects.
         outside = [not _INT64_MIN <= value <= _INT64_MAX for value in values]
-        _reject_outside_int64(values, np.array(outside, dtype=bool))
+        _reject_outside_int64(values, np.array(outside, dtype=bool), name)
         return values.astype(np.int64)
     if values.dtype.kind in "ib":
         return values.astype(np.int64)
     if values.dtype.kind == "u":
-        _reject_outside_int64(values, values > _INT64_MAX)
+        _reject_outside_int64(values, values > _INT64_MAX, name)
         return values.astype(np.int64)
     if values.dtype.kind == "f" and np.all(np.isfinite(values)):
         if np.array_equal(values, np.floor(values)):
             # The float64 below 2**63 is 2**63 - 1024, which fits in int64,
             # so these bounds are exact.
-            _reject_outside_int64(values, (values < -(2.0**63)) | (values >= 2.0**63))
+            _reject_outside_int64(
+                values, (values < -(2.0**63)) | (values >= 2.0**63), name
+            )
             return values.astype(np.int64)
     raise EmbeddingValueError(
-        f"labels must be integers (got dtype {values.dtype} with values such as "
+        f"{name} must be integers (got dtype {values.dtype} with values such as "
         f"{values.ravel()[:3].tolist()!r})."
     )
 
@@ -220,7 +226,7 @@ def _is_integer(value: object) -> bool:
 
 
 def _reject_outside_int64(
-    values: npt.NDArray[Any], outside: npt.NDArray[np.bool_]
+    values: npt.NDArray[Any], outside: npt.NDArray[np.bool_], name: str
 ) -> None:
     rows = np.flatnonzero(outside)
     if rows.size:
@@ -229,7 +235,7 @@ def _reject_outside_int64(
         if isinstance(value, np.generic):
             value = value.item()
         raise EmbeddingValueError(
-            f"Column 'labels' has {value} at row {row}, which does not fit in "
+            f"Column {name!r} has {value} at row {row}, which does not fit in "
             f"int64 (from {_INT64_MIN} to {_INT64_MAX})."
         )
 
@@ -345,3 +351,50 @@ def schema_problems(
         problems.append(Problem(line, column, message))
     problems.sort(key=lambda problem: problem.line or 0)
     return problems
+
+
+def integer_column(df: pd.DataFrame, name: str) -> npt.NDArray[np.int64]:
+    """Return column ``name`` as int64, or raise if a value would change.
+
+    Raises
+    ------
+    EmbeddingValueError
+        If a value is missing, not integral, or outside the int64 range.
+    """
+    return _labels(df[name].to_numpy(), name)
+
+
+def check_for_write(
+    df: pd.DataFrame,
+    *,
+    schema: bool,
+    allow_duplicates: bool,
+    allow_nonfinite: bool,
+) -> None:
+    """Check a frame before a writer formats it.
+
+    Integer columns are always checked, so no writer wraps or truncates a
+    label. With ``schema``, the whole schema is checked too.
+
+    Raises
+    ------
+    EmbeddingValueError
+        Listing the first ten problems.
+    """
+    layout = frame_layout(df)
+    for name in (LABELS, *layout.extras):
+        integer_column(df, name)
+    if not schema:
+        return
+    try:
+        validate(df, allow_duplicates=allow_duplicates, allow_nonfinite=allow_nonfinite)
+    except pandera.errors.SchemaErrors as exc:
+        problems = schema_problems(exc)
+        listed = "; ".join(
+            problem.format("frame").removeprefix("frame: ") for problem in problems[:10]
+        )
+        more = f"; and {len(problems) - 10} more" if len(problems) > 10 else ""
+        raise EmbeddingValueError(
+            f"The frame breaks the Lightly schema: {listed}{more}. Fix the "
+            f"data or pass validate=False to write it anyway."
+        ) from exc

@@ -959,7 +959,7 @@ def test_read_duplicates_located(tmp_path: Path) -> None:
     matrix = np.eye(3, dtype=np.float32)
     frame = embedframe.build_frame(matrix, ["a", "b", "a"], [0, 1, 2], validate=False)
     path = tmp_path / "e.parquet"
-    write_parquet(frame, path)
+    write_parquet(frame, path, validate=False)
     message = (
         f"{path}: column 'filenames': row 2: duplicate file name 'a', first on row 0"
     )
@@ -973,7 +973,7 @@ def test_read_nonfinite_located(tmp_path: Path) -> None:
     matrix = np.array([[1.0, np.nan], [np.inf, 2.0]], dtype=np.float32)
     frame = embedframe.build_frame(matrix, ["a", "b"], [0, 1], validate=False)
     path = tmp_path / "e.parquet"
-    write_parquet(frame, path, layout="list")
+    write_parquet(frame, path, layout="list", validate=False)
     message = (
         f"{path}: column 'embedding_0': row 1: expected a finite number, found inf\n"
         f"{path}: column 'embedding_1': row 0: expected a finite number, found nan"

@@ -647,9 +647,37 @@ class TestWrite:
 
         with pytest.raises(
             EmbeddingValueError,
-            match=re.escape("Column 'labels' must hold integers; row 2 is 1.5."),
+            match=re.escape(
+                "labels must be integers (got dtype float64 with values such as "
+                "[1.0, 3.0, 1.5])."
+            ),
         ):
             embedframe.write_csv(broken, tmp_path / "out.csv", validate=False)
+
+    @pytest.mark.parametrize("writer", ["csv", "parquet"])
+    def test_never_wraps_labels(self, tmp_path: Path, writer: str) -> None:
+        """Even without validation, a label that would change is rejected."""
+        frame = pd.DataFrame(
+            {
+                "filenames": ["a.png", "b.png"],
+                "embedding_0": np.array([0.5, 1.0], dtype=np.float32),
+                "masked": np.array([0, 2**64 - 1], dtype=np.uint64),
+                "labels": np.array([1, 2]),
+            }
+        )
+        path = tmp_path / f"out.{writer}"
+        write = embedframe.write_csv if writer == "csv" else embedframe.write_parquet
+
+        with pytest.raises(
+            EmbeddingValueError,
+            match=re.escape(
+                "Column 'masked' has 18446744073709551615 at row 1, which does not "
+                "fit in int64 (from -9223372036854775808 to 9223372036854775807)."
+            ),
+        ):
+            write(frame, path, validate=False)
+
+        assert not path.exists()
 
     def test_validates_by_default(self, tmp_path: Path, frame: pd.DataFrame) -> None:
         broken = frame.copy()

@@ -44,7 +44,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from embedframe._atomic import atomic_write
-from embedframe._frame import build_frame, frame_layout, schema_problems
+from embedframe._frame import (
+    build_frame,
+    check_for_write,
+    frame_layout,
+    integer_column,
+    schema_problems,
+)
 from embedframe._frame import validate as validate_frame
 from embedframe._layout import (
     EMBEDDING_PATTERN,
@@ -142,7 +148,7 @@ def to_arrow(df: pd.DataFrame, *, layout: ArrowLayout = "wide") -> pa.Table:
         flat = pa.array(np.ascontiguousarray(matrix).reshape(-1))
         arrays[LIST_COLUMN] = pa.FixedSizeListArray.from_arrays(flat, columns.dim)
     for name in (*columns.extras, LABELS):
-        arrays[name] = pa.array(df[name].to_numpy(dtype=np.int64))
+        arrays[name] = pa.array(integer_column(df, name))
     for name in columns.user:
         arrays[name] = pa.Array.from_pandas(df[name])
 
@@ -431,6 +437,9 @@ def write_parquet(
     *,
     layout: ArrowLayout = "wide",
     compression: str | None = "zstd",
+    validate: bool = True,
+    allow_duplicates: bool = False,
+    allow_nonfinite: bool = False,
 ) -> None:
     """Write a frame as a Parquet file, atomically.
 
@@ -445,14 +454,28 @@ def write_parquet(
     compression : str or None, default 'zstd'
         Parquet compression codec, in any case: one of ``PARQUET_CODECS`` that
         this pyarrow build includes. None writes uncompressed, like 'none'.
+    validate : bool, default True
+        Check the frame against the schema first, as
+        :func:`embedframe.write_csv` does. Labels and 0/1 columns are always
+        checked to be integers that fit in int64.
+    allow_duplicates, allow_nonfinite : bool, default False
+        Accept duplicate file names or NaN and infinite values when
+        validating.
 
     Raises
     ------
     EmbeddingValueError
-        If the frame is not in the Lightly layout, or ``compression`` is not
-        a codec this pyarrow build can write.
+        If the frame is not in the Lightly layout, breaks the schema,
+        ``compression`` is not a codec this pyarrow build can write, or a
+        label would change.
     """
     _check_compression(compression)
+    check_for_write(
+        df,
+        schema=validate,
+        allow_duplicates=allow_duplicates,
+        allow_nonfinite=allow_nonfinite,
+    )
     table = to_arrow(df, layout=layout)
     with atomic_write(path) as handle:
         pq.write_table(table, handle, compression=compression)

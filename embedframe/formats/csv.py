@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from embedframe._atomic import atomic_write
-from embedframe._frame import frame_layout, schema_problems
+from embedframe._frame import check_for_write, frame_layout, schema_problems
 from embedframe._frame import validate as validate_frame
 from embedframe._layout import FILENAMES, LABELS, header_problems, resolve_layout
 from embedframe.errors import (
@@ -267,29 +267,12 @@ def write_csv(
                 f"Column {name!r} has missing values; a Lightly file needs one "
                 f"value per row."
             )
-    for name in (LABELS, *layout.extras):
-        values = df[name].to_numpy()
-        if values.dtype.kind == "f" and not np.array_equal(values, np.floor(values)):
-            row = int(np.flatnonzero(values != np.floor(values))[0])
-            value = values[row].item()
-            raise EmbeddingValueError(
-                f"Column {name!r} must hold integers; row {row} is {value!r}."
-            )
-    if validate:
-        try:
-            validate_frame(
-                df, allow_duplicates=allow_duplicates, allow_nonfinite=allow_nonfinite
-            )
-        except pandera.errors.SchemaErrors as exc:
-            problems = schema_problems(exc)
-            listed = "; ".join(
-                p.format("frame").removeprefix("frame: ") for p in problems[:10]
-            )
-            more = f"; and {len(problems) - 10} more" if len(problems) > 10 else ""
-            raise EmbeddingValueError(
-                f"The frame breaks the Lightly schema: {listed}{more}. Fix the "
-                f"data or pass validate=False to write it anyway."
-            ) from exc
+    check_for_write(
+        df,
+        schema=validate,
+        allow_duplicates=allow_duplicates,
+        allow_nonfinite=allow_nonfinite,
+    )
     header = ",".join(quote_text(name) for name in columns) + "\n"
     with atomic_write(path) as handle:
         handle.write(header.encode("utf-8"))
