@@ -341,7 +341,11 @@ def schema_problems(
             message = "expected a non-empty file name"
         elif check.startswith("isin("):
             allowed = check.removeprefix("isin(").removesuffix(")")
-            message = f"expected one of {allowed}, found {value!r}"
+            if allowed == "[0, 1]":
+                allowed = "0 or 1"
+            else:
+                allowed = f"one of {allowed}"
+            message = f"expected {allowed}, found {value!r}"
         elif row is None:
             message = f"expected {check}, found {value}"
         else:

@@ -284,11 +284,24 @@ class TestReviewCases:
 
         assert str(error) == "\n".join(
             [
-                f"{path}:4: column 'labels': expected an integer that fits in "
-                "64 bits, found '99999999999999999999999'",
-                f"{path}:5: column 'labels': expected an integer, found '1e20'; "
-                "write integers above 2**53 without a decimal point or exponent",
+                f"{path}:4: column 'labels': expected an integer within int64, "
+                "found '99999999999999999999999'",
+                f"{path}:5: column 'labels': expected an integer, found '1e20'",
             ]
+        )
+
+    def test_decimal_labels_exact(self, tmp_path: Path) -> None:
+        """Decimal text is accepted only when it denotes an integer exactly."""
+        content = (
+            "a,0.1,0,9007199254740993.0\nb,0.1,0,1.00000000000000001\nc,0.1,0,2e1\n"
+        )
+        path = write(tmp_path, HEADER + content)
+
+        error = parse_error(path)
+
+        assert str(error) == (
+            f"{path}:3: column 'labels': expected an integer, found "
+            "'1.00000000000000001'"
         )
 
     def test_spaces_around_numbers(self, tmp_path: Path) -> None:
@@ -480,9 +493,7 @@ class TestReadErrors:
 
         error = parse_error(path)
 
-        assert str(error) == (
-            f"{path}:2: column 'masked': expected one of [0, 1], found 2"
-        )
+        assert str(error) == (f"{path}:2: column 'masked': expected 0 or 1, found 2")
 
     def test_schema_problems_located(self, tmp_path: Path) -> None:
         content = HEADER + 'a,1,2,1\n"multi\nline",1,2,3\nb,nan,2,3\nb,1,-inf,3\n'

@@ -12,6 +12,7 @@ thread and reports each problem with its line and column.
 from __future__ import annotations
 
 import csv
+import decimal
 import io
 import itertools
 import os
@@ -632,8 +633,8 @@ def _integer_column(
 ) -> npt.NDArray[np.int64]:
     """Return labels or a 0/1 column as int64; ``1.0`` is read as ``1``.
 
-    Integer text is converted exactly. Other numbers must be integral and at
-    most 2**53 in size, the range where float64 represents every integer.
+    Integer text is converted with pyarrow. Other text must denote an
+    integer exactly, as a decimal: ``2e1`` is 20, ``1.5`` is rejected.
     """
     column = pc.utf8_trim_whitespace(rows.table.column(name))
     result = np.zeros(len(column), dtype=np.int64)
@@ -652,27 +653,34 @@ def _integer_column(
             if -(2**63) <= value < 2**63:
                 result[row] = value
             else:
-                message = f"expected {expected} that fits in 64 bits, found {text!r}"
+                message = f"expected {expected} within int64, found {text!r}"
                 problems.append(Problem(rows.line(int(row)), name, message))
 
+    # Other text, such as "1.0" or "2e1", is read as an exact decimal, so a
+    # value is accepted only when the text itself denotes an integer.
     other_rows = np.flatnonzero(~is_integer)
-    if len(other_rows) == 0:
-        return result
     texts = rows.table.column(name).take(other_rows).to_pylist()
-    numbers = np.array(
-        [_float_or_none(text, pa.float64()) for text in texts], dtype=np.float64
-    )
-    with np.errstate(invalid="ignore"):
-        integral = np.isfinite(numbers) & (numbers == np.floor(numbers))
-        exact = integral & (np.abs(numbers) <= 2**53)
-    result[other_rows[exact]] = numbers[exact].astype(np.int64)
-    for position in np.flatnonzero(~exact):
-        text = texts[position]
+    for row, text in zip(other_rows, texts, strict=True):
+        exact = _exact_integer(text)
+        if exact is not None and -(2**63) <= exact < 2**63:
+            result[row] = exact
+            continue
         found = "an empty value" if not (text or "").strip() else repr(text)
-        message = f"expected {expected}, found {found}"
-        if integral[position]:
-            message += (
-                "; write integers above 2**53 without a decimal point or exponent"
-            )
-        problems.append(Problem(rows.line(int(other_rows[position])), name, message))
+        problems.append(
+            Problem(rows.line(int(row)), name, f"expected {expected}, found {found}")
+        )
     return result
+
+
+def _exact_integer(text: str | None) -> int | None:
+    """Return the integer a decimal text denotes exactly, or None."""
+    try:
+        number = decimal.Decimal((text or "").strip())
+    except decimal.InvalidOperation:
+        return None
+    if not number.is_finite() or number != number.to_integral_value():
+        return None
+    # Exponents beyond about 1e30 cannot be int64; skip building huge ints.
+    if number.adjusted() > 30:
+        return None
+    return int(number)
