@@ -346,6 +346,12 @@ def schema_problems(
             else:
                 allowed = f"one of {allowed}"
             message = f"expected {allowed}, found {value!r}"
+        elif check.startswith("dtype('") and row is None:
+            expected = check.removeprefix("dtype('").removesuffix("')")
+            message = (
+                f"expected dtype {expected}, found {value}; convert the column "
+                f"with .astype({expected!r})"
+            )
         elif row is None:
             message = f"expected {check}, found {value}"
         else:

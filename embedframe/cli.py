@@ -42,7 +42,7 @@ __all__ = ["main"]
 #: File name suffixes of each supported format.
 CSV_SUFFIXES = (".csv",)
 PARQUET_SUFFIXES = (".parquet", ".pq")
-#: Choices of --dtype; "auto" loses no value of the input.
+#: Choices of --dtype; "auto" keeps the text of every value of the input.
 DTYPES = ("auto", "float32", "float64")
 #: Problems printed for one file; the rest are counted in one more line.
 MAX_PRINTED_PROBLEMS = 100
@@ -241,10 +241,11 @@ def _add_dtype_option(parser: argparse.ArgumentParser) -> None:
         "--dtype",
         choices=DTYPES,
         default="auto",
-        help="embedding dtype (default auto). auto keeps every value: CSV is "
-        "read as float64 and narrowed to float32 only when the float32 text "
-        "reads back as the same number, "
-        "and Parquet keeps its stored dtype. float32 or float64 converts to "
+        help="embedding dtype (default auto). auto keeps the text of every "
+        "value: CSV is read as float64 and narrowed to float32 only when each "
+        "value's float32 text reads back as the same number, so CSV written "
+        "again is unchanged; other Parquet readers then see float32 values. "
+        "Parquet input keeps its stored dtype. float32 or float64 converts to "
         "that dtype, and float32 rounds values that need more precision",
     )
 

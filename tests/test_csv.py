@@ -665,6 +665,20 @@ class TestWrite:
         ):
             embedframe.write_csv(broken, tmp_path / "out.csv", validate=False)
 
+    def test_float_labels_hint(self, tmp_path: Path, frame: pd.DataFrame) -> None:
+        floats = frame.astype({"labels": "float64"})
+
+        with pytest.raises(
+            EmbeddingValueError,
+            match=re.escape(
+                "The frame breaks the Lightly schema: column 'labels': expected "
+                "dtype int64, found float64; convert the column with "
+                ".astype('int64'). Fix the data or pass validate=False to write "
+                "it anyway."
+            ),
+        ):
+            embedframe.write_csv(floats, tmp_path / "out.csv")
+
     @pytest.mark.parametrize("writer", ["csv", "parquet"])
     def test_never_wraps_labels(self, tmp_path: Path, writer: str) -> None:
         """Even without validation, a label that would change is rejected."""
