@@ -361,10 +361,13 @@ def _trailing_blank_start(missing_rows: npt.NDArray[np.intp], text: pa.Table) ->
     return int(start)
 
 
-def _is_blank(text: pa.Table) -> npt.NDArray[np.bool_]:
-    blank = np.ones(text.num_rows, dtype=bool)
-    for column in text.columns:
-        empty = pc.or_(pc.is_null(column), pc.equal(column, "").fill_null(True))
+def _is_blank(table: pa.Table) -> npt.NDArray[np.bool_]:
+    """Return which rows are empty lines: every value is missing or empty."""
+    blank = np.ones(table.num_rows, dtype=bool)
+    for column in table.columns:
+        empty = pc.is_null(column)
+        if pa.types.is_string(column.type):
+            empty = pc.or_(empty, pc.equal(column, "").fill_null(True))
         blank &= empty.to_numpy(zero_copy_only=False)
     return blank
 
@@ -544,12 +547,7 @@ def _drop_blank_rows(parsed: Parsed, problems: list[Problem]) -> _Rows:
         return _Rows(parsed, None)
 
     # pyarrow reads an empty line as a row of empty or missing values.
-    blank = np.ones(table.num_rows, dtype=bool)
-    for column in table.columns:
-        empty = pc.is_null(column)
-        if pa.types.is_string(column.type):
-            empty = pc.or_(empty, pc.equal(column, "").fill_null(True))
-        blank &= empty.to_numpy(zero_copy_only=False)
+    blank = _is_blank(table)
     if not blank.any():
         return _Rows(parsed, None)
 

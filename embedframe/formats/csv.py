@@ -246,8 +246,8 @@ def write_csv(
     ------
     EmbeddingValueError
         If the frame's columns are not in the Lightly layout, file names or
-        labels are missing, labels are not integers, or, with ``validate``,
-        the frame breaks the schema; the message lists the problems.
+        labels are missing, or labels are not integers. With ``validate``,
+        also if the frame breaks the schema. The message lists the problems.
 
     Examples
     --------
